@@ -88,7 +88,11 @@ export class Router {
       const m = r.pattern.exec(path);
       if (!m) continue;
       const params: Record<string, string> = {};
-      r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]!); });
+      try {
+        r.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1]!); });
+      } catch {
+        return undefined; // bad %-encoding: no route matches, the provider's 404 answers
+      }
       return { handler: r.handler, params };
     }
     return undefined;

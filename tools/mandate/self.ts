@@ -1,0 +1,29 @@
+// What Mandate's own tools may ask of Mandate: who the caller is and where an approval stands.
+export interface ToolCapabilityView {
+  tool: string;
+  access: 'read' | 'write' | 'destructive';
+  capability: 'allow' | 'approve' | 'deny';
+  rule: string;
+  reason: string;
+}
+
+export interface MandateSelf {
+  whoami(): Promise<{
+    user: string;
+    client: string;
+    agent: string;
+    actor_chain: string[];
+    read_only: boolean;
+    tools: ToolCapabilityView[];
+  }>;
+  approvalStatus(approvalId: string): Promise<{
+    approval_id: string;
+    status: 'pending' | 'approved' | 'rejected' | 'expired' | 'used' | 'cancelled';
+    tool: string;
+    summary: string;
+    created_at: string;
+    expires_at: string;
+    decided_at: string | null;
+    reason: string | null;
+  } | null>;
+}
