@@ -1,0 +1,179 @@
+// The embedded server's oidc-provider configuration, in one place: JWT access tokens only for
+// the Mandate MCP resource (upstream APIs get tokens only through the exchange grant), PKCE
+// required, client credentials, refresh tokens, introspection, revocation and open dynamic
+// registration (for the MCP Inspector), our own sign-in and consent pages, and every
+// development default replaced so oidc-provider prints nothing at run time.
+import type { Account, AdapterFactory, Configuration, Grant, KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from '../log.js';
+import type { DelegationRegistry } from './delegations.js';
+import { SIGNING_ALG } from './keys.js';
+import { errorPage } from './pages.js';
+
+type OidcModule = typeof import('oidc-provider');
+
+/** The one scope of the Mandate MCP resource. */
+export const MCP_SCOPE = 'mandate:tools';
+
+/** A person who can sign in (the sandbox knows the demo user and provisioned users). */
+export interface UserProfile {
+  sub: string;
+  name: string;
+  email?: string;
+}
+
+/** The sandbox's demo user. */
+export const DEMO_USER: UserProfile = { sub: 'demo-user', name: 'Dana Demo', email: 'dana@example.com' };
+
+/** What the configuration needs from the running server. */
+export interface ConfigSetup {
+  oidc: OidcModule;
+  adapter: AdapterFactory;
+  jwks: { keys: object[] };
+  cookieKeys: string[];
+  mcpResource: string;
+  /** Lifetime of access tokens for the MCP resource (subject and actor tokens). */
+  mcpTokenTtlSeconds: number;
+  users: Map<string, UserProfile>;
+  /** The agent each grant names when it is not the client itself (the consent's requested_actor). */
+  actorsByGrant: Map<string, string>;
+  registry: DelegationRegistry;
+  logger: Logger;
+}
+
+const isLoopbackOrigin = (origin: string): boolean => {
+  const u = URL.parse(origin);
+  return !!u && u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+};
+
+/**
+ * Reuses the session's earlier grant for this client only when it names the same agent and
+ * that delegation is still active; otherwise the user is asked again (a new consent).
+ */
+function loadExistingGrant(setup: ConfigSetup) {
+  return async (ctx: KoaContextWithOIDC): Promise<Grant | undefined> => {
+    const { oidc } = ctx;
+    const provider = oidc.provider;
+    const justGiven = oidc.result?.consent?.grantId;
+    if (justGiven) return provider.Grant.find(justGiven);
+    const clientId = oidc.client!.clientId;
+    const grantId = oidc.session?.grantIdFor(clientId);
+    if (!grantId) return undefined;
+    const agent = requestedAgent(ctx);
+    if ((setup.actorsByGrant.get(grantId) ?? clientId) !== agent) return undefined;
+    const d = oidc.session?.accountId ? await setup.registry.get(oidc.session.accountId, agent) : null;
+    if (!d || d.status !== 'active' || d.client !== clientId) return undefined;
+    return provider.Grant.find(grantId);
+  };
+}
+
+/** The agent an authorization request names: `requested_actor`, else the client itself. */
+export function requestedAgent(ctx: KoaContextWithOIDC): string {
+  const requested = ctx.oidc.params?.requested_actor;
+  return typeof requested === 'string' && requested ? requested : ctx.oidc.client!.clientId;
+}
+
+/** Builds the provider configuration. */
+export function providerConfiguration(setup: ConfigSetup): Configuration {
+  const { oidc, mcpResource } = setup;
+  const policy = oidc.interactionPolicy.base();
+  // Consent is asked again whenever the named agent has no active delegation from this user.
+  policy.get('consent')!.checks.add(
+    new oidc.interactionPolicy.Check('delegation_missing', 'the agent has no active delegation from this user', async (ctx) => {
+      const { oidc: o } = ctx;
+      if (o.result?.consent || !o.session?.accountId) return false;
+      const d = await setup.registry.get(o.session.accountId, requestedAgent(ctx));
+      return !d || d.status !== 'active' || d.client !== o.client!.clientId;
+    }),
+  );
+
+  const findAccount = async (_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
+    const user = setup.users.get(sub);
+    if (!user) return undefined;
+    return {
+      accountId: sub,
+      claims: () => ({ sub, name: user.name, ...(user.email ? { email: user.email } : {}) }),
+    };
+  };
+
+  return {
+    adapter: setup.adapter,
+    jwks: setup.jwks as Configuration['jwks'],
+    clients: [],
+    cookies: {
+      keys: setup.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: SIGNING_ALG,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    clientBasedCORS: (_ctx, origin) => isLoopbackOrigin(origin),
+    extraParams: ['requested_actor'],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Resource servers (confidential clients) may introspect any token; others only their own.
+        allowedPolicy: (_ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      registration: { enabled: true },
+      rpInitiatedLogout: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? mcpResource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== mcpResource) throw new oidc.errors.InvalidTarget('tokens for this resource come only from token exchange');
+          return {
+            scope: MCP_SCOPE,
+            audience: mcpResource,
+            accessTokenTTL: setup.mcpTokenTtlSeconds,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: SIGNING_ALG } },
+          };
+        },
+      },
+    },
+    formats: {
+      customizers: {
+        // RFC 9068 / RFC 8693: name the client (azp) and, when a named agent acts, the actor.
+        jwt: (_ctx, token, parts) => {
+          parts.payload.azp = token.clientId;
+          const grantId = 'grantId' in token ? token.grantId : undefined;
+          const actor = grantId ? setup.actorsByGrant.get(grantId) : undefined;
+          if (actor && actor !== token.clientId) parts.payload.act = { sub: actor };
+        },
+      },
+    },
+    pkce: { required: () => true },
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? setup.mcpTokenTtlSeconds,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? setup.mcpTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      RefreshToken: 30 * 24 * 3600,
+      Grant: 90 * 24 * 3600,
+      Interaction: 600,
+      Session: 24 * 3600,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+    },
+    findAccount,
+    loadExistingGrant: loadExistingGrant(setup),
+    interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage({ error: out.error, error_description: out.error_description });
+    },
+  };
+}

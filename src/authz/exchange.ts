@@ -1,0 +1,185 @@
+// The token-exchange grant (RFC 8693) that mints a per-tool token: it verifies the user's
+// subject token (and the agent's actor token, when given) against this server's own keys,
+// finds the current actor, checks the delegation names that actor and is active (may_act),
+// checks the one target API and the requested scopes against the delegation, and signs an
+// RFC 9068 JWT for that API alone, carrying the actor chain in `act`.
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { TokenEndpointGrantContext } from 'oidc-provider';
+import type { Logger } from '../log.js';
+import type { DelegationRegistry } from './delegations.js';
+import type { CurrentKey } from './keys.js';
+import { resolveTarget } from './targets.js';
+import type { ActClaim, JwtVerifier } from './verify.js';
+
+/** The RFC 8693 grant type. */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** The token type of subject, actor and issued tokens (RFC 8693 §3). */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/** The parameters the grant reads (registered with oidc-provider). */
+export const EXCHANGE_PARAMS = [
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'requested_token_type',
+  'resource',
+  'audience',
+  'scope',
+] as const;
+/** Parameters that may repeat (so a repeated one reaches us and gets its proper error). */
+export const EXCHANGE_DUPES = ['resource', 'audience'] as const;
+
+interface ExchangeParams {
+  subject_token?: string;
+  subject_token_type?: string;
+  actor_token?: string;
+  actor_token_type?: string;
+  requested_token_type?: string;
+  audience?: string | string[];
+}
+
+type OidcErrors = typeof import('oidc-provider').errors;
+
+/** What the grant handler needs from the running server. */
+export interface ExchangeDeps {
+  issuer: string;
+  mcpResource: string;
+  registry: DelegationRegistry;
+  /** Lifetime of a per-tool token in seconds. */
+  ttlSeconds: number;
+  /** Verifies tokens this server issued for the MCP resource (current keys). */
+  verifier: () => JwtVerifier;
+  signingKey: () => Promise<CurrentKey>;
+  errors: OidcErrors;
+  logger: Logger;
+}
+
+/**
+ * The actor chain of the new token: the current actor outermost, nesting the subject's own
+ * chain when a different actor is added (RFC 8693 §4.1).
+ */
+export function actChain(subjectAct: ActClaim | undefined, actor: string): ActClaim {
+  if (!subjectAct) return { sub: actor };
+  if (subjectAct.sub === actor) return subjectAct;
+  return { sub: actor, act: subjectAct };
+}
+
+/** Scopes requested but not allowed (empty when all are). */
+export function scopesBeyond(requested: readonly string[], ...allowed: (readonly string[])[]): string[] {
+  return requested.filter((s) => !allowed.every((set) => set.includes(s)));
+}
+
+function readAct(value: unknown): ActClaim | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as { sub?: unknown; act?: unknown };
+  if (typeof v.sub !== 'string') return undefined;
+  const inner = readAct(v.act);
+  return inner ? { sub: v.sub, act: inner } : { sub: v.sub };
+}
+
+/** The grant handler to register for `urn:ietf:params:oauth:grant-type:token-exchange`. */
+export function tokenExchangeHandler(deps: ExchangeDeps) {
+  const { errors, logger } = deps;
+  const invalidGrant = (description: string) =>
+    Object.assign(new errors.InvalidGrant(), { error_description: description });
+
+  return async (ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> => {
+    const { client, params } = ctx.oidc;
+    if (client.clientAuthMethod === 'none') {
+      throw new errors.UnauthorizedClient('only confidential clients may exchange tokens');
+    }
+
+    // TE-REQ: subject token and its type are required; the actor token's type iff it is given.
+    if (!params.subject_token) throw new errors.InvalidRequest('missing required parameter subject_token');
+    if (!params.subject_token_type) throw new errors.InvalidRequest('missing required parameter subject_token_type');
+    if (params.subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported subject_token_type');
+    if (params.actor_token && !params.actor_token_type) throw new errors.InvalidRequest('actor_token_type is required with actor_token');
+    if (!params.actor_token && params.actor_token_type) throw new errors.InvalidRequest('actor_token_type given without actor_token');
+    if (params.actor_token_type && params.actor_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest('unsupported actor_token_type');
+    if (params.requested_token_type && ![ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE].includes(params.requested_token_type)) {
+      throw new errors.InvalidRequest('unsupported requested_token_type');
+    }
+
+    const verify = deps.verifier();
+    const subject = await verify(params.subject_token);
+    if (!subject.ok) {
+      if (subject.reason === 'revoked') throw invalidGrant('the subject token was revoked');
+      throw new errors.InvalidRequest(`subject_token is ${subject.reason === 'expired' ? 'expired' : 'not valid here'}`);
+    }
+    const user = subject.claims.sub;
+    const subjectClient = subject.claims.client_id ?? subject.claims.azp;
+    if (typeof subjectClient !== 'string' || subjectClient === user) {
+      throw new errors.InvalidRequest('subject_token does not represent a user');
+    }
+    const subjectAct = readAct(subject.claims.act);
+
+    let actor: string;
+    if (params.actor_token) {
+      const a = await verify(params.actor_token);
+      if (!a.ok) throw new errors.InvalidRequest(`actor_token is ${a.reason === 'expired' ? 'expired' : 'not valid here'}`);
+      // The actor token is the agent's own client-credentials token: its subject is the client.
+      if (a.claims.client_id !== a.claims.sub) throw new errors.InvalidRequest('actor_token must be an agent client token');
+      actor = a.claims.sub;
+    } else {
+      actor = subjectAct?.sub ?? subjectClient;
+    }
+
+    // RI-PARAM: exactly one known API, named by `resource` (or `audience`, which must agree).
+    const resourceParam = params.resource ?? params.audience;
+    if (params.resource !== undefined && params.audience !== undefined && String(params.resource) !== String(params.audience)) {
+      throw new errors.InvalidTarget('resource and audience disagree');
+    }
+    const target = resolveTarget(resourceParam);
+    if (!target.ok) throw new errors.InvalidTarget(target.reason);
+
+    // TE-MAYACT: the delegation must name the current actor, for this client, and be active.
+    const delegation = await deps.registry.get(user, actor);
+    if (!delegation || delegation.client !== subjectClient) {
+      logger.info({ event: 'token_exchange_refused', user, agent: actor, client: subjectClient, reason: 'actor_not_delegated' }, 'token exchange refused');
+      throw new errors.UnauthorizedClient(`the user's delegation does not name ${actor} as an agent`);
+    }
+    if (delegation.status !== 'active') {
+      logger.info({ event: 'token_exchange_refused', user, agent: actor, client: subjectClient, reason: 'delegation_revoked' }, 'token exchange refused');
+      throw invalidGrant('the delegation was revoked');
+    }
+
+    const requested = [...new Set((typeof params.scope === 'string' ? params.scope : '').split(' ').filter(Boolean))];
+    if (requested.length === 0) throw new errors.InvalidScope('scope is required: name the scopes the tool needs', '');
+    const beyond = scopesBeyond(requested, delegation.scopes[target.resource] ?? [], target.scopes);
+    if (beyond.length > 0) {
+      logger.info({ event: 'token_exchange_refused', user, agent: actor, aud: target.resource, scope: beyond.join(' '), reason: 'scope' }, 'token exchange refused');
+      throw new errors.InvalidScope('requested scope exceeds the delegation', beyond.join(' '));
+    }
+
+    const key = await deps.signingKey();
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + deps.ttlSeconds;
+    const jti = randomUUID();
+    const scope = requested.join(' ');
+    const act = actChain(subjectAct, actor);
+    const token = await new SignJWT({ client_id: subjectClient, azp: subjectClient, scope, act })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(deps.issuer)
+      .setSubject(user)
+      .setAudience(target.resource)
+      .setJti(jti)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(key.privateKey);
+
+    logger.info(
+      { event: 'token_exchange', user, agent: actor, client: subjectClient, caller: client.clientId, aud: target.resource, scope, jti, exp },
+      'per-tool token issued',
+    );
+    ctx.body = {
+      access_token: token,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: deps.ttlSeconds,
+      scope,
+    };
+  };
+}

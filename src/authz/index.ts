@@ -1,0 +1,303 @@
+// The embedded authorization server: oidc-provider on 127.0.0.1 with the token-exchange
+// grant, our sign-in and consent pages in front of it, signing keys kept in the state dir,
+// and the sandbox's way to provision a delegation without a browser. oidc-provider's own
+// models (clients registered at run time, grants, refresh tokens, sessions) are kept in
+// memory for the life of the process (adapter.ts); delegations live in the registry.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type Provider from 'oidc-provider';
+import type { ClientMetadata } from 'oidc-provider';
+import { silentLogger, type Logger } from '../log.js';
+import { PROVIDER_SCOPES, RESOURCES, type UpstreamProvider } from '../resources.js';
+import { createMemoryAdapterFactory } from './adapter.js';
+import { DEMO_USER, MCP_SCOPE, providerConfiguration, type UserProfile } from './config.js';
+import type { Delegation, DelegationRegistry } from './delegations.js';
+import { EXCHANGE_DUPES, EXCHANGE_PARAMS, TOKEN_EXCHANGE_GRANT, tokenExchangeHandler } from './exchange.js';
+import { interactionHandler } from './interactions.js';
+import { loadKeyRing, type PublicJwks } from './keys.js';
+import { loadOidcProvider } from './load.js';
+import { resolveTarget } from './targets.js';
+import { createJwtVerifier, type JwtVerifier } from './verify.js';
+
+export { createMemoryDelegationRegistry, type Delegation, type DelegationRegistry, type DelegationStatus } from './delegations.js';
+export { createJwtVerifier, sandboxTokenVerifier, type AccessTokenClaims, type ActClaim, type JwtVerification, type JwtVerifierOptions, type JwtVerifier } from './verify.js';
+export { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './exchange.js';
+export { DEMO_USER, MCP_SCOPE, type UserProfile } from './config.js';
+export type { PublicJwks } from './keys.js';
+
+/** How to start the embedded authorization server. */
+export interface AuthzOptions {
+  /** The state directory (`MANDATE_HOME`); keys go to `<home>/keys/authz-jwks.json`. */
+  home: string;
+  /** Port on 127.0.0.1; 0 or absent picks a free one. */
+  port?: number;
+  host?: '127.0.0.1';
+  /** Resource identifier of the Mandate MCP endpoint, e.g. `http://127.0.0.1:8787/mcp`. */
+  mcpResource: string;
+  registry: DelegationRegistry;
+  /** Lifetime of per-tool tokens (default 300 s, at most 3600 s). */
+  perToolTtlSeconds?: number;
+  /** Lifetime of access tokens for the MCP resource: subject and actor tokens (default 900 s). */
+  mcpTokenTtlSeconds?: number;
+  /** What a consent grants when the request names no upstream scope (default: every scope of every API). */
+  defaultDelegationScopes?: Record<string, readonly string[]>;
+  logger?: Logger;
+}
+
+/** A confidential client (an agent, or Mandate itself) registered by the operator. */
+export interface ClientRegistration {
+  client_id: string;
+  client_secret: string;
+  client_name?: string;
+  /** Loopback redirect URIs; giving any enables the authorization code flow for this client. */
+  redirect_uris?: string[];
+  /** Default: client_credentials, refresh_token, token exchange (+ authorization_code with redirect_uris). */
+  grant_types?: string[];
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+}
+
+/** A delegation provisioned without a browser (the sandbox's demo delegations, tests). */
+export interface ProvisionRequest {
+  user: string;
+  agent: string;
+  /** The client the refresh token is issued to (default: the agent itself). */
+  client?: string;
+  /** Granted scopes per upstream resource identifier. */
+  scopes: Record<string, readonly string[]>;
+  /** Display data for a user the server does not know yet. */
+  profile?: Omit<UserProfile, 'sub'>;
+}
+
+/** A running embedded authorization server. */
+export interface EmbeddedAuthz {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly mcpResource: string;
+  /** Registers or replaces a confidential client. */
+  registerClient(c: ClientRegistration): Promise<void>;
+  /** Records the delegation and returns a refresh token the client can use with the standard refresh_token grant. */
+  provisionDelegation(p: ProvisionRequest): Promise<{ refreshToken: string; grantId: string }>;
+  /** Adds a new current signing key; the previous ones stay published so tokens in flight verify. */
+  rotateKeys(): Promise<void>;
+  publicJwks(): PublicJwks;
+  close(): Promise<void>;
+}
+
+const ALL_SCOPES: Record<string, readonly string[]> = Object.fromEntries(
+  (Object.keys(RESOURCES) as UpstreamProvider[]).map((p) => [RESOURCES[p], PROVIDER_SCOPES[p]]),
+);
+
+function checkOptions(opts: AuthzOptions): void {
+  if (!URL.canParse(opts.mcpResource) || opts.mcpResource.includes('#')) {
+    throw new Error('mcpResource must be an absolute URI without a fragment');
+  }
+  const ttl = opts.perToolTtlSeconds;
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > 3600)) {
+    throw new Error('perToolTtlSeconds must be an integer from 1 to 3600');
+  }
+  const mcpTtl = opts.mcpTokenTtlSeconds;
+  if (mcpTtl !== undefined && (!Number.isInteger(mcpTtl) || mcpTtl < 1 || mcpTtl > 24 * 3600)) {
+    throw new Error('mcpTokenTtlSeconds must be an integer from 1 to 86400');
+  }
+  if (opts.host !== undefined && opts.host !== '127.0.0.1') throw new Error('host must be 127.0.0.1');
+}
+
+/** Checks a delegation's scopes: known APIs only, and only their scopes. */
+function checkScopes(scopes: Record<string, readonly string[]>): void {
+  for (const [resource, list] of Object.entries(scopes)) {
+    const t = resolveTarget(resource);
+    if (!t.ok) throw new Error(`scopes: ${resource}: ${t.reason}`);
+    const unknown = list.filter((s) => !t.scopes.includes(s));
+    if (unknown.length) throw new Error(`scopes: ${resource}: unknown scope ${unknown.join(' ')}`);
+  }
+}
+
+/** Starts the embedded authorization server on 127.0.0.1. */
+export async function startAuthorizationServer(opts: AuthzOptions): Promise<EmbeddedAuthz> {
+  checkOptions(opts);
+  const logger = opts.logger ?? silentLogger();
+  const oidc = await loadOidcProvider(logger);
+  const keyring = await loadKeyRing(opts.home);
+  const adapter = createMemoryAdapterFactory();
+  const cookieKeys = [randomBytes(32).toString('base64url')];
+  const users = new Map<string, UserProfile>([[DEMO_USER.sub, DEMO_USER]]);
+  const actorsByGrant = new Map<string, string>();
+  const defaultScopes = opts.defaultDelegationScopes ?? ALL_SCOPES;
+  checkScopes(defaultScopes);
+  const { mcpResource, registry } = opts;
+
+  const sockets = new Set<Socket>();
+  let provider: Provider | undefined;
+  let callback: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  let verifier: JwtVerifier | undefined;
+
+  const interactions = interactionHandler({
+    provider: () => provider!,
+    users,
+    signInUser: DEMO_USER,
+    registry,
+    actorsByGrant,
+    mcpResource,
+    defaultScopes,
+    logger,
+  });
+
+  const server = http.createServer((req, res) => {
+    interactions(req, res)
+      .then((handled) => {
+        if (!handled) callback!(req, res);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'authorization server request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+      });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+
+  // Builds (or, after key rotation, rebuilds) the provider over the same store.
+  const build = () => {
+    const p = new oidc.Provider(
+      issuer,
+      providerConfiguration({
+        oidc,
+        adapter,
+        jwks: keyring.privateJwks(),
+        cookieKeys,
+        mcpResource,
+        mcpTokenTtlSeconds: opts.mcpTokenTtlSeconds ?? 900,
+        users,
+        actorsByGrant,
+        registry,
+        logger,
+      }),
+    );
+    p.registerGrantType(
+      TOKEN_EXCHANGE_GRANT,
+      tokenExchangeHandler({
+        issuer,
+        mcpResource,
+        registry,
+        ttlSeconds: opts.perToolTtlSeconds ?? 300,
+        verifier: () => verifier!,
+        signingKey: () => keyring.current(),
+        errors: oidc.errors,
+        logger,
+      }),
+      EXCHANGE_PARAMS,
+      EXCHANGE_DUPES,
+    );
+    p.on('server_error', (_ctx, err) => logger.error({ err }, 'authorization server error'));
+    verifier = createJwtVerifier({
+      issuer,
+      jwks: keyring.publicJwks(),
+      audience: mcpResource,
+      isJtiRevoked: (jti) => registry.isJtiRevoked(jti),
+    });
+    provider = p;
+    callback = p.callback();
+  };
+  build();
+
+  const clients = adapter('Client');
+  const findClient = async (id: string) => {
+    const c = await provider!.Client.find(id);
+    if (!c) throw new Error(`client ${id} is not registered`);
+    return c;
+  };
+
+  logger.info({ issuer }, 'embedded authorization server started');
+
+  return {
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    mcpResource,
+
+    async registerClient(c) {
+      if (!c.client_id || !c.client_secret) throw new Error('registerClient: client_id and client_secret are required');
+      const redirectUris = c.redirect_uris ?? [];
+      const grantTypes = c.grant_types ?? [
+        'client_credentials',
+        'refresh_token',
+        TOKEN_EXCHANGE_GRANT,
+        ...(redirectUris.length ? ['authorization_code'] : []),
+      ];
+      const metadata: ClientMetadata = {
+        client_id: c.client_id,
+        client_secret: c.client_secret,
+        ...(c.client_name ? { client_name: c.client_name } : {}),
+        grant_types: grantTypes,
+        redirect_uris: redirectUris,
+        response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+        token_endpoint_auth_method: c.token_endpoint_auth_method ?? 'client_secret_basic',
+      };
+      await clients.upsert(c.client_id, metadata as Parameters<typeof clients.upsert>[1]);
+      try {
+        await findClient(c.client_id);
+      } catch (err) {
+        await clients.destroy(c.client_id);
+        const e = err as { error_description?: string; message?: string };
+        throw new Error(`registerClient ${c.client_id}: ${e.error_description ?? e.message}`);
+      }
+    },
+
+    async provisionDelegation(p) {
+      checkScopes(p.scopes);
+      const clientId = p.client ?? p.agent;
+      const client = await findClient(clientId);
+      await findClient(p.agent);
+      if (!client.grantTypeAllowed('refresh_token')) throw new Error(`client ${clientId} may not use refresh tokens`);
+      if (!users.has(p.user)) users.set(p.user, { sub: p.user, name: p.profile?.name ?? p.user, ...(p.profile?.email ? { email: p.profile.email } : {}) });
+      const P = provider!;
+      const grant = new P.Grant({ accountId: p.user, clientId });
+      grant.addOIDCScope('offline_access');
+      grant.addResourceScope(mcpResource, MCP_SCOPE);
+      const grantId = await grant.save();
+      if (p.agent !== clientId) actorsByGrant.set(grantId, p.agent);
+      const rt = new P.RefreshToken({
+        client,
+        accountId: p.user,
+        grantId,
+        gty: 'authorization_code',
+        scope: `offline_access ${MCP_SCOPE}`,
+        resource: mcpResource,
+        expiresWithSession: false,
+      });
+      const refreshToken = await rt.save();
+      const delegation: Delegation = {
+        user: p.user,
+        agent: p.agent,
+        client: clientId,
+        scopes: Object.fromEntries(Object.entries(p.scopes).map(([r, s]) => [r, [...s]])),
+        status: 'active',
+        createdAt: Math.floor(Date.now() / 1000),
+      };
+      await registry.put(delegation);
+      logger.info({ event: 'delegation_provisioned', user: p.user, agent: p.agent, client: clientId, resources: Object.keys(p.scopes) }, 'delegation provisioned');
+      return { refreshToken, grantId };
+    },
+
+    async rotateKeys() {
+      await keyring.rotate();
+      build();
+      logger.info({ kid: keyring.publicJwks().keys[0]?.kid }, 'signing key rotated');
+    },
+
+    publicJwks: () => keyring.publicJwks(),
+
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,231 @@
+// The token-exchange grant (RFC 8693) against the real embedded server: the per-tool token's
+// shape (RFC 9068), the actor chain, and each refusal with its RFC error code.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { RESOURCES } from '../../src/resources.js';
+import { ACCESS_TOKEN_TYPE } from '../../src/authz/index.js';
+import {
+  ASSISTANT,
+  DEMO_AGENT,
+  MANDATE,
+  MCP,
+  actorToken,
+  exchange,
+  startTestAuthz,
+  subjectToken,
+  tokenRequest,
+  TOKEN_EXCHANGE_GRANT,
+  type TestAuthz,
+} from './helpers.js';
+
+let t: TestAuthz;
+beforeAll(async () => {
+  t = await startTestAuthz();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('token exchange: the per-tool token', () => {
+  it('TE-RESP / JWT-AT: is an at+jwt for that API only, with exactly the requested scope, user, client and actor', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const actor = await actorToken(t.authz, DEMO_AGENT);
+    const r = await exchange(t.authz, MANDATE, { subject, actor, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', scope: 'chat:write' });
+    expect(r.body.expires_in).toBeLessThanOrEqual(300);
+
+    const token = String(r.body.access_token);
+    const header = decodeProtectedHeader(token);
+    expect(header.typ).toBe('at+jwt');
+    expect(header.alg).toBe('ES256');
+    expect(t.authz.publicJwks().keys.map((k) => k.kid)).toContain(header.kid);
+
+    const c = decodeJwt(token);
+    expect(c.iss).toBe(t.authz.issuer);
+    expect(c.aud).toBe(RESOURCES.slack);
+    expect(c.scope).toBe('chat:write');
+    expect(c.sub).toBe('demo-user');
+    expect(c.azp).toBe(DEMO_AGENT.id);
+    expect(c.client_id).toBe(DEMO_AGENT.id);
+    expect(c.act).toEqual({ sub: DEMO_AGENT.id });
+    expect(typeof c.jti).toBe('string');
+    expect(c.exp! - c.iat!).toBeGreaterThan(0);
+    expect(c.exp! - c.iat!).toBeLessThanOrEqual(300);
+  });
+
+  it('the subject token itself carries the user, the client and no upstream audience', async () => {
+    const { token } = await subjectToken(t.authz);
+    expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
+    const c = decodeJwt(token);
+    expect(c).toMatchObject({ sub: 'demo-user', aud: MCP, client_id: DEMO_AGENT.id, azp: DEMO_AGENT.id, scope: 'mandate:tools' });
+    expect(c.act).toBeUndefined();
+  });
+
+  it('without an actor token, the current actor is the subject client (the agent itself)', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r = await exchange(t.authz, DEMO_AGENT, { subject, resource: RESOURCES.slack, scope: 'channels:read channels:history' });
+    expect(r.status).toBe(200);
+    const c = decodeJwt(String(r.body.access_token));
+    expect(c.act).toEqual({ sub: DEMO_AGENT.id });
+    expect(c.scope).toBe('channels:read channels:history');
+  });
+
+  it('TE-ACT: a named agent acting through another client shows in act; a different actor nests the chain', async () => {
+    // The user delegated to `assistant` through the demo-agent client: the subject token names it in act.
+    const { token: subject } = await subjectToken(t.authz, { user: 'nested-user', agent: ASSISTANT, client: DEMO_AGENT });
+    expect(decodeJwt(subject).act).toEqual({ sub: ASSISTANT.id });
+
+    const same = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(same.status).toBe(200);
+    expect(decodeJwt(String(same.body.access_token)).act).toEqual({ sub: ASSISTANT.id });
+
+    // A different actor (demo-agent's own token) needs its own delegation from that user, for that client.
+    await t.authz.provisionDelegation({ user: 'nested-user', agent: DEMO_AGENT.id, client: DEMO_AGENT.id, scopes: { [RESOURCES.slack]: ['chat:write'] } });
+    const actor = await actorToken(t.authz, DEMO_AGENT);
+    const nested = await exchange(t.authz, MANDATE, { subject, actor, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(nested.status).toBe(200);
+    const c = decodeJwt(String(nested.body.access_token));
+    expect(c.act).toEqual({ sub: DEMO_AGENT.id, act: { sub: ASSISTANT.id } });
+    expect(c.sub).toBe('nested-user');
+    expect(c.azp).toBe(DEMO_AGENT.id);
+  });
+
+  it('honours perToolTtlSeconds', async () => {
+    const short = await startTestAuthz({ perToolTtlSeconds: 60 });
+    try {
+      const { token: subject } = await subjectToken(short.authz);
+      const r = await exchange(short.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+      expect(r.body.expires_in).toBe(60);
+      const c = decodeJwt(String(r.body.access_token));
+      expect(c.exp! - c.iat!).toBe(60);
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('token exchange: refusals', () => {
+  it('TE-ERR: scope beyond the delegation is invalid_scope', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    // The delegation grants Slack channels:read, channels:history, chat:write, not reactions:write.
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write reactions:write' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_scope');
+    expect(r.body.scope).toBe('reactions:write');
+  });
+
+  it('TE-ERR: a scope of another API is invalid_scope', async () => {
+    const { token: subject } = await subjectToken(t.authz, { scopes: { [RESOURCES.slack]: ['chat:write'], [RESOURCES.crm]: ['crm.objects.deals.read'] } });
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'crm.objects.deals.read' });
+    expect(r.body.error).toBe('invalid_scope');
+  });
+
+  it('a missing scope is invalid_scope (no default scope is minted)', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack });
+    expect(r.body.error).toBe('invalid_scope');
+  });
+
+  it.each([
+    ['an unknown API', 'https://evil.example.com/api'],
+    ['a fragment', `${RESOURCES.slack}#x`],
+    ['a relative URI', '/api'],
+    ['the MCP resource itself', MCP],
+  ])('RI-PARAM: %s as resource is invalid_target', async (_label, resource) => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r = await exchange(t.authz, MANDATE, { subject, resource, scope: 'chat:write' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_target');
+  });
+
+  it('RI-PARAM: two resources at once are invalid_target', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r = await exchange(t.authz, MANDATE, { subject, resource: [RESOURCES.slack, RESOURCES.crm], scope: 'chat:write' });
+    expect(r.body.error).toBe('invalid_target');
+  });
+
+  it('TE-MAYACT: an actor the delegation does not name is unauthorized_client', async () => {
+    const { token: subject } = await subjectToken(t.authz, { user: 'only-demo-agent' });
+    const actor = await actorToken(t.authz, ASSISTANT);
+    const r = await exchange(t.authz, MANDATE, { subject, actor, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('unauthorized_client');
+    expect(String(r.body.error_description)).not.toContain(actor);
+  });
+
+  it('a revoked delegation is invalid_grant at the next exchange', async () => {
+    const { token: subject } = await subjectToken(t.authz, { user: 'revoking-user' });
+    const ok = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(ok.status).toBe(200);
+    const d = (await t.registry.get('revoking-user', DEMO_AGENT.id))!;
+    await t.registry.put({ ...d, status: 'revoked' });
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_grant');
+  });
+
+  it('removing one capability (scope) refuses just that scope', async () => {
+    const { token: subject } = await subjectToken(t.authz, { user: 'narrowing-user' });
+    const d = (await t.registry.get('narrowing-user', DEMO_AGENT.id))!;
+    await t.registry.put({ ...d, scopes: { [RESOURCES.slack]: ['channels:read'] } });
+    expect((await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' })).body.error).toBe('invalid_scope');
+    expect((await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'channels:read' })).status).toBe(200);
+  });
+
+  it('TE-REQ: a missing subject_token_type is invalid_request', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r = await tokenRequest(t.authz, MANDATE, { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('invalid_request');
+  });
+
+  it('TE-REQ: a missing subject_token is invalid_request', async () => {
+    const r = await exchange(t.authz, MANDATE, { resource: RESOURCES.slack, scope: 'chat:write', subject_token_type: ACCESS_TOKEN_TYPE });
+    expect(r.body.error).toBe('invalid_request');
+  });
+
+  it('TE-REQ: an actor_token without its type, or a type without the token, is invalid_request', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const actor = await actorToken(t.authz, DEMO_AGENT);
+    const base = { subject, resource: RESOURCES.slack, scope: 'chat:write' };
+    expect((await exchange(t.authz, MANDATE, { ...base, actor_token: actor })).body.error).toBe('invalid_request');
+    expect((await exchange(t.authz, MANDATE, { ...base, actor_token_type: ACCESS_TOKEN_TYPE })).body.error).toBe('invalid_request');
+  });
+
+  it('TE-ERR: a bad subject token is invalid_request', async () => {
+    for (const subject of ['not-a-jwt', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJkZW1vLXVzZXIifQ.']) {
+      const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+      expect(r.status).toBe(400);
+      expect(r.body.error).toBe('invalid_request');
+    }
+  });
+
+  it('TE-ERR: a per-tool token cannot be used as a subject token (wrong audience)', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r1 = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    const r2 = await exchange(t.authz, MANDATE, { subject: String(r1.body.access_token), resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r2.body.error).toBe('invalid_request');
+  });
+
+  it('a client credentials token is not a user subject', async () => {
+    const subject = await actorToken(t.authz, DEMO_AGENT);
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.body.error).toBe('invalid_request');
+  });
+
+  it('a wrong client secret is invalid_client', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const r = await exchange(t.authz, { id: MANDATE.id, secret: 'wrong' }, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe('invalid_client');
+  });
+
+  it('a revoked subject jti is invalid_grant', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const c = decodeJwt(subject);
+    await t.registry.revokeJti(String(c.jti), c.exp!);
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.body.error).toBe('invalid_grant');
+  });
+});
