@@ -1,0 +1,122 @@
+// Decides whether an `approve` call may run now: an unused human approval for exactly these
+// arguments is consumed (once); otherwise a request is recorded and the call waits for a
+// human (CLI, loopback page, or trusted elicitation) up to approvals.waitSeconds.
+import { ulid } from 'ulid';
+import type { Store, Approval } from '../store/types.js';
+import type { Identity } from '../identity/types.js';
+import type { AnyTool } from '../../tools/define.js';
+
+export interface GateRequest {
+  identity: Identity;
+  tool: AnyTool;
+  args: Record<string, unknown>;
+  /** Arguments as the human will see them (redacted where the config says so). */
+  displayArgs: Record<string, unknown>;
+  argsDigest: string;
+  callId: string;
+  signal: AbortSignal;
+  /** Sends an MCP progress notification, when the client asked for them. */
+  progress?: (progress: number, message: string) => Promise<void>;
+  /** Asks the human through MCP elicitation, when the client supports it and the config trusts it. */
+  elicit?: (summary: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /** Called once a new request was recorded (the pipeline writes `approval_requested`). */
+  onRequested?: (approval: Approval) => Promise<void>;
+}
+
+export type GateOutcome =
+  | { status: 'approved'; approval: Approval }
+  | { status: 'rejected'; approval: Approval }
+  | { status: 'expired'; approval: Approval }
+  | { status: 'pending'; approval: Approval };
+
+export interface ApprovalGateOptions {
+  waitSeconds: number;
+  ttlSeconds: number;
+  /** How often a waiting call looks for a decision (another process may have made it). */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+  });
+
+export class ApprovalGate {
+  constructor(private readonly store: Store, private readonly opts: ApprovalGateOptions) {}
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  async pass(req: GateRequest): Promise<GateOutcome> {
+    const { identity, tool, argsDigest } = req;
+    const consumed = await this.store.consumeApproval({ agent: identity.agent, tool: tool.name, argsDigest, now: this.now() });
+    if (consumed) return { status: 'approved', approval: consumed };
+
+    await this.store.expireApprovals(this.now());
+    const open = (await this.store.listApprovals({ status: 'pending', agent: identity.agent })).find(
+      (a) => a.tool === tool.name && a.args_digest === argsDigest && a.user === identity.user,
+    );
+    let approval = open;
+    if (!approval) {
+      const created = this.now();
+      approval = await this.store.createApproval({
+        approval_id: `apr_${ulid()}`,
+        call_id: req.callId,
+        user: identity.user,
+        agent: identity.agent,
+        client: identity.client,
+        tool: tool.name,
+        args_digest: argsDigest,
+        args: req.displayArgs,
+        summary: tool.summarize(req.args as never),
+        created_at: created.toISOString(),
+        expires_at: new Date(created.getTime() + this.opts.ttlSeconds * 1000).toISOString(),
+      });
+      await req.onRequested?.(approval);
+    }
+
+    if (req.elicit) {
+      const answer = await req.elicit(approval.summary);
+      if (answer === 'accept' || answer === 'decline') {
+        approval = await this.store.decideApproval(approval.approval_id, {
+          decision: answer === 'accept' ? 'approved' : 'rejected',
+          approver: `${identity.user} (via MCP elicitation)`,
+          channel: 'elicitation',
+          reason: answer === 'decline' ? 'declined in the MCP client' : undefined,
+        });
+      }
+    }
+    return this.waitForDecision(req, approval);
+  }
+
+  private async waitForDecision(req: GateRequest, initial: Approval): Promise<GateOutcome> {
+    const pollMs = this.opts.pollMs ?? 200;
+    const deadline = Date.now() + this.opts.waitSeconds * 1000;
+    let approval = initial;
+    let ticks = 0;
+    let lastProgressAt = 0;
+    for (;;) {
+      if (approval.status === 'approved') {
+        const used = await this.store.consumeApproval({
+          agent: req.identity.agent, tool: req.tool.name, argsDigest: req.argsDigest, now: this.now(),
+        });
+        if (used) return { status: 'approved', approval: used };
+        // Another identical call took it first: this one still needs a human.
+        return { status: 'pending', approval };
+      }
+      if (approval.status === 'rejected' || approval.status === 'cancelled') return { status: 'rejected', approval };
+      if (approval.status === 'expired' || new Date(approval.expires_at) <= this.now()) return { status: 'expired', approval };
+      if (Date.now() >= deadline || req.signal.aborted) return { status: 'pending', approval };
+      if (req.progress && Date.now() - lastProgressAt >= 1000) {
+        lastProgressAt = Date.now();
+        ticks += 1;
+        await req.progress(ticks, `waiting for a human to approve ${approval.approval_id}: ${approval.summary}`).catch(() => undefined);
+      }
+      await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), req.signal);
+      approval = (await this.store.getApproval(approval.approval_id)) ?? approval;
+    }
+  }
+}

@@ -1,0 +1,199 @@
+// What one audit record is (every field of the contract's "Audit record fields"), how an
+// input becomes one, and the hash that chains it to the record before it:
+// hash = sha256(canonical JSON of the record without `hash`), `prev_hash` and `seq` included.
+import { z } from 'zod';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import type { JsonValue } from './canonical.js';
+
+/** The events of a call that leave a record. */
+export const AUDIT_EVENTS = ['received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed'] as const;
+export type AuditEvent = (typeof AUDIT_EVENTS)[number];
+
+/** `prev_hash` of the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** What a record keeps of a per-tool token: its identity and reach, never the token itself. */
+export interface AuditTokenInfo {
+  jti: string | null;
+  aud: string | string[] | null;
+  scope: string | null;
+  /** Expiry, seconds since the epoch (the JWT `exp`). */
+  exp: number | null;
+}
+
+/** One append-only, hash-chained entry: one event of one tool call. Absent values are `null`. */
+export interface AuditRecord {
+  call_id: string;
+  seq: number;
+  /** ISO 8601 UTC time the record was committed. */
+  ts: string;
+  event: AuditEvent;
+  tool: string;
+  /** `read`, `write`, or `destructive` for a write that deletes or cannot be undone. */
+  access: 'read' | 'write' | 'destructive' | null;
+  user: string | null;
+  client: string | null;
+  agent: string | null;
+  /** Subject ids of the actor chain, outermost (current) actor first. */
+  actor_chain: string[];
+  session_id: string | null;
+  /** JSON-RPC id of the `tools/call` request (string or number, as the client sent it). */
+  mcp_request_id: string | number | null;
+  /** The policy decision (`allow`, `approve`, `deny`…) where one was made. */
+  decision: string | null;
+  /** Digest of the policy in force when the decision was made. */
+  policy_version: string | null;
+  reason: string | null;
+  approval_id: string | null;
+  approver: string | null;
+  token: AuditTokenInfo | null;
+  /** SHA-256 of the canonical arguments as received (before redaction). */
+  args_digest: string | null;
+  /** The arguments with secrets redacted. */
+  args: JsonValue | null;
+  outcome: string | null;
+  /** One of the contract's error codes when the call failed or was refused. */
+  error_code: string | null;
+  duration_ms: number | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The fields the store assigns when it appends. */
+type Assigned = 'seq' | 'ts' | 'prev_hash' | 'hash';
+type Given = 'call_id' | 'event' | 'tool';
+
+/**
+ * What callers write: the record minus `seq`, `ts`, `prev_hash`, `hash`. Only `call_id`,
+ * `event` and `tool` are required; every other field may be left out and becomes `null`
+ * (`actor_chain` becomes `[]`).
+ */
+export type AuditInput = Pick<AuditRecord, Given> & {
+  [K in Exclude<keyof AuditRecord, Assigned | Given>]?: AuditRecord[K] | null;
+};
+
+/** An input with every field present, as it is hashed and stored. */
+export type NormalizedAuditInput = Omit<AuditRecord, Assigned>;
+
+const str = z.string().nullable().optional();
+
+/** Strict schema of an `AuditInput` (unknown keys are refused, so nothing unplanned is stored). */
+export const auditInputSchema = z.strictObject({
+  call_id: z.string().min(1),
+  event: z.enum(AUDIT_EVENTS),
+  tool: z.string(),
+  access: z.enum(['read', 'write', 'destructive']).nullable().optional(),
+  user: str,
+  client: str,
+  agent: str,
+  actor_chain: z.array(z.string()).nullable().optional(),
+  session_id: str,
+  mcp_request_id: z.union([z.string(), z.number()]).nullable().optional(),
+  decision: str,
+  policy_version: str,
+  reason: str,
+  approval_id: str,
+  approver: str,
+  token: z
+    .strictObject({
+      jti: z.string().nullable(),
+      aud: z.union([z.string(), z.array(z.string())]).nullable(),
+      scope: z.string().nullable(),
+      exp: z.number().nullable(),
+    })
+    .nullable()
+    .optional(),
+  args_digest: str,
+  args: z.json().nullable().optional(),
+  outcome: str,
+  error_code: str,
+  duration_ms: z.number().finite().nullable().optional(),
+});
+
+/** Validates an input and fills every absent field with `null`. Throws a ZodError when invalid. */
+export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
+  const i = auditInputSchema.parse(input);
+  return {
+    call_id: i.call_id,
+    event: i.event,
+    tool: i.tool,
+    access: i.access ?? null,
+    user: i.user ?? null,
+    client: i.client ?? null,
+    agent: i.agent ?? null,
+    actor_chain: i.actor_chain ?? [],
+    session_id: i.session_id ?? null,
+    mcp_request_id: i.mcp_request_id ?? null,
+    decision: i.decision ?? null,
+    policy_version: i.policy_version ?? null,
+    reason: i.reason ?? null,
+    approval_id: i.approval_id ?? null,
+    approver: i.approver ?? null,
+    token: i.token ?? null,
+    args_digest: i.args_digest ?? null,
+    args: (i.args ?? null) as JsonValue | null,
+    outcome: i.outcome ?? null,
+    error_code: i.error_code ?? null,
+    duration_ms: i.duration_ms ?? null,
+  };
+}
+
+/** Every field of a record, in the contract's order (how records are shown and exported). */
+export const RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
+  'call_id', 'seq', 'ts', 'event', 'tool', 'access', 'user', 'client', 'agent', 'actor_chain', 'session_id',
+  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'token', 'args_digest',
+  'args', 'outcome', 'error_code', 'duration_ms', 'prev_hash', 'hash',
+];
+
+/** Every field that the hash covers (all but `hash`), in canonical (UTF-16 code unit) order. */
+export const HASHED_FIELDS: readonly (keyof AuditRecord)[] = RECORD_FIELDS.filter((f) => f !== 'hash').sort();
+
+const KEY_PREFIX = HASHED_FIELDS.map((k, i) => (i === 0 ? '{' : ',') + JSON.stringify(k) + ':');
+
+/**
+ * The text a record's hash covers: the canonical JSON (RFC 8785) of the record without
+ * `hash`. Built field by field in canonical key order (the same bytes as `canonicalJson`,
+ * without sorting each time); a missing field throws, so a malformed record never verifies.
+ */
+export function canonicalRecordText(record: Omit<AuditRecord, 'hash'>): string {
+  let text = '';
+  for (let i = 0; i < HASHED_FIELDS.length; i++) {
+    const value = (record as Record<string, unknown>)[HASHED_FIELDS[i]!];
+    if (value === undefined) throw new Error(`audit record has no ${HASHED_FIELDS[i]} field`);
+    // Strings and null are most fields: skip the general serialiser for them.
+    text += KEY_PREFIX[i] + (value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value));
+  }
+  return text + '}';
+}
+
+/** The record's hash: sha256 of `canonicalRecordText`. */
+export function hashRecord(record: Omit<AuditRecord, 'hash'>): string {
+  return sha256Hex(canonicalRecordText(record));
+}
+
+/** A record as appended: the record and the exact text its hash covers (what the store keeps). */
+export interface SealedRecord {
+  record: AuditRecord;
+  text: string;
+}
+
+/** Completes an input into a chained record. */
+export function sealRecord(input: NormalizedAuditInput, seq: number, ts: string, prevHash: string): SealedRecord {
+  const unsealed = { ...input, seq, ts, prev_hash: prevHash };
+  const text = canonicalRecordText(unsealed);
+  return { record: { ...unsealed, hash: sha256Hex(text) }, text };
+}
+
+/**
+ * One record as the chain check sees it: the text its hash covers and, read from that text,
+ * its `seq`, `prev_hash` and `call_id`. Lets a store verify without rebuilding records.
+ */
+export interface AuditLink {
+  /** Where the store keeps the record (its row's `seq`), to name it when its text cannot be trusted. */
+  at?: number;
+  seq: unknown;
+  call_id: unknown;
+  prev_hash: unknown;
+  hash: unknown;
+  text: string;
+}

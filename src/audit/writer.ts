@@ -1,0 +1,66 @@
+// The audit trail's one writer. Decides that a record is durable before `record()` resolves
+// (so no result goes out without its record), and is the last line of defence against
+// leaks: whatever a caller passes, secrets in `args` and token-shaped text in `reason` are
+// redacted here, and `token` keeps only `jti`, `aud`, `scope`, `exp`.
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import type { AuditInput, AuditRecord } from './record.js';
+import { redactSecrets, scrubTokens } from './redact.js';
+
+/** Options of an `AuditLog`. */
+export interface AuditLogOptions {
+  logger?: Logger;
+}
+
+/** Appends audit records to the store's hash chain. */
+export class AuditLog {
+  private readonly store: Store;
+  private readonly logger: Logger | undefined;
+
+  constructor(store: Store, options: AuditLogOptions = {}) {
+    this.store = store;
+    this.logger = options.logger;
+  }
+
+  /**
+   * Appends one record and resolves once it is on disk, with its `seq`, `ts` and hashes.
+   * Rejects when the store fails: the caller must then not return the call's result.
+   */
+  async record(input: AuditInput): Promise<AuditRecord> {
+    const [record] = await this.recordMany([input]);
+    return record!;
+  }
+
+  /** Appends several records of one moment, consecutively, in one transaction. */
+  async recordMany(inputs: AuditInput[]): Promise<AuditRecord[]> {
+    const safe = inputs.map(sanitize);
+    try {
+      const records = await this.store.appendAudit(safe);
+      for (const r of records) {
+        this.logger?.debug(
+          { call_id: r.call_id, session_id: r.session_id, agent: r.agent, tool: r.tool, event: r.event, seq: r.seq },
+          'audit record written',
+        );
+      }
+      return records;
+    } catch (err) {
+      for (const i of safe) {
+        this.logger?.error(
+          { call_id: i.call_id, session_id: i.session_id ?? null, agent: i.agent ?? null, tool: i.tool, event: i.event, err },
+          'audit record could not be written',
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+function sanitize(input: AuditInput): AuditInput {
+  const t = input.token;
+  return {
+    ...input,
+    args: input.args === undefined || input.args === null ? null : redactSecrets(input.args),
+    reason: typeof input.reason === 'string' ? scrubTokens(input.reason) : (input.reason ?? null),
+    token: t ? { jti: t.jti ?? null, aud: t.aud ?? null, scope: t.scope ?? null, exp: t.exp ?? null } : null,
+  };
+}

@@ -1,0 +1,61 @@
+// `mandate approvals`: the human side of approvals from a terminal. Works while the server
+// runs (the store is shared safely between processes).
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import type { CliIo } from '../io.js';
+import { UsageError, println } from '../io.js';
+import { openStore } from '../../store/index.js';
+import type { Approval } from '../../store/types.js';
+
+function line(a: Approval): string {
+  return `${a.approval_id}  ${a.status.padEnd(8)}  ${a.agent} → ${a.tool}  (user ${a.user}, expires ${a.expires_at})\n    ${a.summary}`;
+}
+
+export async function runApprovals(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'ui') return (await import('../../approvals/web.js')).runApprovalsUi(rest, io);
+  const store = openStore(io.home);
+  try {
+    switch (sub) {
+      case 'list': {
+        const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, all: { type: 'boolean' } }, strict: true });
+        await store.expireApprovals(new Date());
+        const list = await store.listApprovals(values.all ? {} : { status: 'pending' });
+        if (values.json) for (const a of list) println(io.stdout, JSON.stringify(a));
+        else if (list.length === 0) println(io.stdout, values.all ? 'no approval requests' : 'no pending approval requests');
+        else for (const a of list) println(io.stdout, `${line(a)}\n    args: ${JSON.stringify(a.args)}`);
+        return 0;
+      }
+      case 'approve':
+      case 'deny': {
+        const { values, positionals } = parseArgs({
+          args: rest, options: { reason: { type: 'string' } }, allowPositionals: true, strict: true,
+        });
+        const id = positionals[0];
+        if (!id || positionals.length > 1) throw new UsageError(`usage: mandate approvals ${sub} ID${sub === 'deny' ? ' [--reason TEXT]' : ''}`);
+        await store.expireApprovals(new Date());
+        const current = await store.getApproval(id);
+        if (!current) {
+          println(io.stderr, `no approval request ${id}`);
+          return 1;
+        }
+        if (current.status !== 'pending') {
+          println(io.stderr, `approval ${id} is ${current.status}, not pending; nothing changed`);
+          return 1;
+        }
+        const decided = await store.decideApproval(id, {
+          decision: sub === 'approve' ? 'approved' : 'rejected',
+          approver: `${os.userInfo().username}@${os.hostname()}`,
+          channel: 'cli',
+          reason: values.reason,
+        });
+        println(io.stdout, `${sub === 'approve' ? 'approved' : 'denied'} ${decided.approval_id}: ${decided.summary}`);
+        return 0;
+      }
+      default:
+        throw new UsageError('usage: mandate approvals list [--json] | approve ID | deny ID [--reason TEXT] | ui [--port N]');
+    }
+  } finally {
+    store.close();
+  }
+}

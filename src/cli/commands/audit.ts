@@ -1,0 +1,189 @@
+// `mandate audit`: check, read and export the audit trail, and sign checkpoints of it.
+// Safe while the server runs (the store is shared between processes). Exit codes: 0 ok,
+// 1 a broken chain or a failure, 2 a usage error.
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { CheckpointError, loadAuditKey, loadOrCreateAuditKey, signCheckpoint, verifyCheckpointJws } from '../../audit/checkpoint.js';
+import type { AuditCheckpoint } from '../../audit/checkpoint.js';
+import { GENESIS_HASH } from '../../audit/record.js';
+import type { AuditRecord } from '../../audit/record.js';
+import { verifyStore } from '../../audit/verify.js';
+import type { VerifyResult } from '../../audit/verify.js';
+import { openStore } from '../../store/index.js';
+import type { Store } from '../../store/types.js';
+import { UsageError, println } from '../io.js';
+
+/** Where `runAudit` writes and which state directory it reads. */
+export interface AuditCliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  home: string;
+}
+
+const USAGE = `usage: mandate audit verify [--checkpoint FILE]
+       mandate audit tail [--json] [--agent ID] [--tool NAME] [--user ID] [--since ISO] [-n N (default 20)]
+       mandate audit export
+       mandate audit show CALL_ID [--json]
+       mandate audit checkpoint`;
+
+/** Runs `mandate audit <subcommand>`; resolves to the exit code. */
+export async function runAudit(args: string[], io: AuditCliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    switch (sub) {
+      case 'verify':
+        return await verify(rest, io);
+      case 'tail':
+        return await tail(rest, io);
+      case 'export':
+        return await exportJsonl(rest, io);
+      case 'show':
+        return await show(rest, io);
+      case 'checkpoint':
+        return await checkpoint(rest, io);
+      default:
+        throw new UsageError(sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      println(io.stderr, `mandate audit: ${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+async function withStore<T>(io: AuditCliIo, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(io.home);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function brokenLine(r: Extract<VerifyResult, { ok: false }>): string {
+  return `audit chain broken at seq ${r.seq} (call_id ${r.call_id ?? 'unknown'}): ${r.reason}`;
+}
+
+async function verify(args: string[], io: AuditCliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } }, strict: true, allowPositionals: false });
+  let signed: AuditCheckpoint | null = null;
+  if (values.checkpoint !== undefined) {
+    const key = await loadAuditKey(io.home);
+    if (!key) {
+      println(io.stderr, `no audit key in ${io.home}/keys: cannot check a signed checkpoint here`);
+      return 1;
+    }
+    let jws: string;
+    try {
+      jws = await readFile(values.checkpoint, 'utf8');
+    } catch (err) {
+      println(io.stderr, `cannot read checkpoint file ${values.checkpoint}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      return 1;
+    }
+    try {
+      signed = await verifyCheckpointJws(jws, key.publicKey);
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      println(io.stderr, `checkpoint ${values.checkpoint} refused: ${err.message}`);
+      return 1;
+    }
+  }
+  const result = await withStore(io, (store) => verifyStore(store, signed));
+  if (!result.ok) {
+    println(io.stderr, brokenLine(result));
+    return 1;
+  }
+  println(io.stdout, `verified ${result.count} records`);
+  if (signed) println(io.stdout, `checkpoint of seq ${signed.seq} taken ${signed.ts} matches`);
+  return 0;
+}
+
+function positiveInt(text: string, flag: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer`);
+  return Number(text);
+}
+
+/** One human line: time, event, agent → tool, decision, outcome, call_id. */
+export function formatAuditLine(r: AuditRecord): string {
+  const outcome = (r.outcome ?? '-') + (r.error_code ? ` (${r.error_code})` : '');
+  return `${r.ts}  ${r.event.padEnd(18)}  ${r.agent ?? '-'} → ${r.tool}  ${r.decision ?? '-'}  ${outcome}  ${r.call_id}`;
+}
+
+async function tail(args: string[], io: AuditCliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: 'boolean' },
+      agent: { type: 'string' },
+      tool: { type: 'string' },
+      user: { type: 'string' },
+      since: { type: 'string' },
+      lines: { type: 'string', short: 'n' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const limit = values.lines === undefined ? 20 : positiveInt(values.lines, '-n');
+  if (values.since !== undefined && Number.isNaN(new Date(values.since).getTime())) {
+    throw new UsageError('--since must be an ISO 8601 time, e.g. 2025-01-31T09:00:00Z');
+  }
+  const records = await withStore(io, (store) =>
+    store.readAudit({ agent: values.agent, tool: values.tool, user: values.user, since: values.since, order: 'desc', limit }),
+  );
+  records.reverse();
+  if (records.length === 0 && !values.json) println(io.stderr, 'no audit records match');
+  for (const r of records) println(io.stdout, values.json ? JSON.stringify(r) : formatAuditLine(r));
+  return 0;
+}
+
+async function exportJsonl(args: string[], io: AuditCliIo): Promise<number> {
+  parseArgs({ args, options: {}, strict: true, allowPositionals: false });
+  await withStore(io, async (store) => {
+    let chunk = '';
+    const flush = async () => {
+      if (chunk === '') return;
+      const ok = io.stdout.write(chunk);
+      chunk = '';
+      if (!ok) await once(io.stdout, 'drain');
+    };
+    for await (const r of store.scanAudit()) {
+      chunk += JSON.stringify(r) + '\n';
+      if (chunk.length >= 64 * 1024) await flush();
+    }
+    await flush();
+  });
+  return 0;
+}
+
+async function show(args: string[], io: AuditCliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { json: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  if (positionals.length !== 1) throw new UsageError('show needs exactly one CALL_ID');
+  const callId = positionals[0]!;
+  const records = await withStore(io, (store) => store.readAudit({ callId, order: 'asc' }));
+  if (records.length === 0) {
+    println(io.stderr, `no audit records for call_id ${callId}`);
+    return 1;
+  }
+  if (values.json) for (const r of records) println(io.stdout, JSON.stringify(r));
+  else println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${JSON.stringify(r, null, 2)}`).join('\n\n'));
+  return 0;
+}
+
+async function checkpoint(args: string[], io: AuditCliIo): Promise<number> {
+  parseArgs({ args, options: {}, strict: true, allowPositionals: false });
+  // Sign only a chain that verifies: a checkpoint must never bless a tampered trail.
+  const result = await withStore(io, (store) => verifyStore(store));
+  if (!result.ok) {
+    println(io.stderr, brokenLine(result));
+    return 1;
+  }
+  const head = result.head ?? { seq: 0, hash: GENESIS_HASH };
+  const key = await loadOrCreateAuditKey(io.home);
+  const jws = await signCheckpoint({ seq: head.seq, hash: head.hash, ts: new Date().toISOString() }, key);
+  println(io.stdout, jws);
+  println(io.stderr, `signed checkpoint of seq ${head.seq}; keep it elsewhere and check later with: mandate audit verify --checkpoint FILE`);
+  return 0;
+}

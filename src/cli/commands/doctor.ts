@@ -1,0 +1,93 @@
+// `mandate doctor`: checks each part Mandate needs and says in plain words what is wrong.
+import type { CliIo } from '../io.js';
+import { println } from '../io.js';
+import { loadConfig } from '../../config/load.js';
+import { isSandbox } from '../../config/schema.js';
+import { openStore } from '../../store/index.js';
+import { openSecretStore, describeBackend } from '../../secrets/index.js';
+
+interface Check {
+  name: string;
+  run: () => Promise<string>;
+}
+
+export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
+  let failures = 0;
+  let configOk = false;
+  let sandbox = true;
+  let issuer: string | undefined;
+  let baseUrls: string[] = [];
+  const checks: Check[] = [
+    {
+      name: 'config',
+      run: async () => {
+        const { config, file } = loadConfig(io.env);
+        configOk = true;
+        sandbox = isSandbox(config);
+        issuer = config.authorizationServer?.issuer;
+        baseUrls = Object.values(config.providers ?? {}).map((p) => p!.baseUrl);
+        return file ? `${file} is valid${sandbox ? ' (sandbox mode)' : ''}` : 'no config file: the sandbox runs with demo data';
+      },
+    },
+    {
+      name: 'store',
+      run: async () => {
+        const store = openStore(io.home);
+        try {
+          const n = await store.auditCount();
+          return `${io.home}/mandate.db opens; ${n} audit records`;
+        } finally {
+          await store.close();
+        }
+      },
+    },
+    {
+      name: 'keychain',
+      run: async () => {
+        const secrets = await openSecretStore({ home: io.home });
+        return describeBackend(secrets);
+      },
+    },
+    {
+      name: 'authorization server',
+      run: async () => {
+        if (!configOk) throw new Error('skipped: the config is not valid');
+        if (sandbox || !issuer) return 'embedded (started with the server)';
+        const res = await fetch(new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`), {
+          signal: AbortSignal.timeout(5000),
+        });
+        if (!res.ok) throw new Error(`${issuer} answered HTTP ${res.status} to discovery`);
+        const meta = (await res.json()) as { grant_types_supported?: string[] };
+        if (!meta.grant_types_supported?.includes('urn:ietf:params:oauth:grant-type:token-exchange')) {
+          throw new Error(`${issuer} does not advertise the token-exchange grant (RFC 8693)`);
+        }
+        return `${issuer} reachable; supports token exchange`;
+      },
+    },
+    {
+      name: 'upstreams',
+      run: async () => {
+        if (!configOk) throw new Error('skipped: the config is not valid');
+        if (sandbox) return 'sandbox emulators (started with the server)';
+        for (const u of baseUrls) {
+          try {
+            await fetch(u, { method: 'HEAD', signal: AbortSignal.timeout(5000) });
+          } catch (err) {
+            throw new Error(`${u} cannot be reached: ${(err as Error).message}`);
+          }
+        }
+        return `${baseUrls.length} reachable`;
+      },
+    },
+  ];
+  for (const c of checks) {
+    try {
+      println(io.stdout, `ok    ${c.name}: ${await c.run()}`);
+    } catch (err) {
+      failures += 1;
+      println(io.stdout, `FAIL  ${c.name}: ${(err as Error).message}`);
+    }
+  }
+  println(io.stdout, failures ? `${failures} problem${failures > 1 ? 's' : ''} found` : 'all checks passed');
+  return failures ? 1 : 0;
+}

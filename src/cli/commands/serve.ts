@@ -1,0 +1,76 @@
+// `mandate serve`: the MCP server over stdio (default) or Streamable HTTP on 127.0.0.1.
+import { parseArgs } from 'node:util';
+import type { CliIo } from '../io.js';
+import { UsageError, println } from '../io.js';
+import { loadConfig } from '../../config/load.js';
+import { createLogger } from '../../log.js';
+import { startRuntime, type Runtime } from '../../runtime/index.js';
+import { serveStdio } from '../../transports/stdio.js';
+import { serveHttp } from '../../transports/http.js';
+import { DEMO_AGENT } from '../../sandbox/index.js';
+import { removeSandboxInfo, writeSandboxInfo } from '../../runtime/sandbox-file.js';
+
+export async function runServe(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      transport: { type: 'string', default: 'stdio' },
+      port: { type: 'string' },
+      agent: { type: 'string', default: DEMO_AGENT },
+    },
+    strict: true,
+  });
+  const transport = values.transport;
+  if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not ${transport}`);
+  const { config, file } = loadConfig(io.env);
+  const logger = createLogger({ service: 'mandate' });
+  const port = values.port !== undefined ? Number(values.port) : config.server?.port ?? 8787;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
+  const announce = (runtime: Runtime) => {
+    for (const n of runtime.notices) println(io.stderr, `mandate: ${n}`);
+    println(io.stderr, `mandate: config ${file ?? '(none: built-in defaults)'}; state in ${io.home}`);
+  };
+
+  if (transport === 'stdio') {
+    const runtime = await startRuntime({ home: io.home, config, logger, mcpResource: `urn:mandate:stdio` });
+    announce(runtime);
+    const stop = async () => { await runtime.close(); process.exit(0); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    await serveStdio(runtime, values.agent!);
+    await runtime.close();
+    return 0;
+  }
+
+  const handle = await serveHttp((mcpUrl) => startRuntime({ home: io.home, config, logger, mcpResource: mcpUrl }), {
+    port,
+    allowedOrigins: config.server?.allowedOrigins,
+  });
+  announce(handle.runtime);
+  if (handle.runtime.sandbox) {
+    writeSandboxInfo(io.home, {
+      pid: process.pid, issuer: handle.runtime.identity.issuer!, mcpResource: handle.url, baseUrls: handle.runtime.sandbox.baseUrls,
+    });
+  }
+  const issuer = handle.runtime.identity.issuer;
+  println(io.stderr, '');
+  println(io.stderr, `Mandate is serving MCP over Streamable HTTP at ${handle.url}`);
+  if (issuer) println(io.stderr, `  OAuth authorization server: ${issuer} (clients discover it from ${handle.url.replace('/mcp', '')}/.well-known/oauth-protected-resource/mcp)`);
+  if (handle.runtime.sandbox) {
+    const b = handle.runtime.sandbox.baseUrls;
+    println(io.stderr, `  Sandbox APIs: Slack ${b.slack} · CRM ${b.crm} · Calendar ${b.calendar}`);
+  }
+  println(io.stderr, '  Connect:');
+  println(io.stderr, `    MCP Inspector:  npx @modelcontextprotocol/inspector  → Transport "Streamable HTTP", URL ${handle.url}`);
+  println(io.stderr, '    Claude Desktop: use mcp.json from this repository (stdio: node dist/src/cli/main.js serve)');
+  println(io.stderr, '    Approvals:      npx mandate approvals list   ·   npx mandate approvals approve <id>');
+  println(io.stderr, '  Stop with Ctrl-C.');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  removeSandboxInfo(io.home);
+  await handle.close();
+  return 0;
+}

@@ -1,0 +1,63 @@
+// Reads and validates the config once at start. A missing file means the sandbox default;
+// a bad file is an error naming the key, never a silent fallback.
+import fs from 'node:fs';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { configPath } from './paths.js';
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly file: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, or null when none exists and defaults apply. */
+  file: string | null;
+}
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Formats zod issues as `path.to.key: message` lines. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 10)
+    .map((i) => {
+      const at = i.path.map(String).join('.');
+      const keys = i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.map((k) => (at ? `${at}.${k}` : k)).join(', ') : '';
+      if (keys) return `${keys}: unknown key`;
+      return `${at || '(root)'}: ${i.message}`;
+    })
+    .join('\n');
+}
+
+/** Parses a config value (already JSON-decoded). */
+export function parseConfig(value: unknown, file = '(inline)'): Config {
+  const r = configSchema.safeParse(value);
+  if (!r.success) throw new ConfigError(`invalid config in ${file}:\n${describeIssues(r.error.issues)}`, file);
+  return r.data;
+}
+
+/** Loads the config file named by MANDATE_CONFIG / MANDATE_HOME, or the defaults when there is none. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const file = configPath(env);
+  let text: string;
+  try {
+    const st = fs.statSync(file);
+    if (st.size > MAX_CONFIG_BYTES) throw new ConfigError(`config file ${file} is larger than 1 MiB`, file);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !env.MANDATE_CONFIG) return { config: parseConfig({}), file: null };
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, file);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`, file);
+  }
+  return { config: parseConfig(json, file), file };
+}

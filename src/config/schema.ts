@@ -1,0 +1,51 @@
+// The one config schema, parsed once at start. Every key optional; unknown keys fail naming their path.
+import { z } from 'zod';
+import { agentsConfigSchema } from '../policy/config.js';
+import { auditRedactConfigSchema } from '../audit/redact.js';
+
+const providerSchema = z.strictObject({
+  baseUrl: z.url().describe('Base URL of the provider API (the real one or an emulator).'),
+  resource: z.url().optional().describe('Resource identifier (token audience) of the API; defaults to the provider\'s own.'),
+});
+
+export const configSchema = z
+  .strictObject({
+    providers: z
+      .strictObject({ slack: providerSchema.optional(), crm: providerSchema.optional(), calendar: providerSchema.optional() })
+      .optional(),
+    authorizationServer: z
+      .strictObject({
+        issuer: z.url().describe('Issuer URL; its metadata is found by discovery.'),
+        clientId: z.string().min(1).max(200).default('mandate'),
+      })
+      .optional(),
+    approvals: z
+      .strictObject({
+        waitSeconds: z.number().int().min(0).max(3600).default(120),
+        ttlSeconds: z.number().int().min(1).max(7 * 86400).default(900),
+        elicitation: z.boolean().default(false),
+      })
+      .default({ waitSeconds: 120, ttlSeconds: 900, elicitation: false }),
+    agents: agentsConfigSchema.default({}),
+    audit: z.strictObject({ redact: auditRedactConfigSchema.optional() }).optional(),
+    server: z
+      .strictObject({
+        port: z.number().int().min(0).max(65535).default(8787),
+        allowedOrigins: z.array(z.string().max(500)).max(100).default([]),
+      })
+      .optional(),
+  })
+  .describe('Mandate configuration');
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** True when Mandate should run its embedded sandbox (no real provider and no real authorization server). */
+export function isSandbox(config: Config): boolean {
+  return !config.providers && !config.authorizationServer;
+}
+
+/** The JSON Schema of the config file (`mandate config schema`). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

@@ -1,0 +1,252 @@
+// The path of one tool call, as one table: each step does one thing and either passes the
+// call on or ends it with a contract error. Every end writes its audit record durably before
+// the result goes back.
+import { ulid } from 'ulid';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AnyTool } from '../../tools/define.js';
+import type { Identity } from '../identity/types.js';
+import type { Services, TokenInfo } from './services.js';
+import type { AuditInput } from '../audit/record.js';
+import { argsDigest } from '../audit/digest.js';
+import { redactArgs } from '../audit/redact.js';
+import { decide, type Decision } from '../policy/decide.js';
+import {
+  ApprovalExpired, ApprovalPending, ApprovalRejected, CapabilityDenied, ConstraintViolation, DelegationRevoked,
+  InvalidArguments, MandateError, RateLimited, ReadOnly, UpstreamError, asMandateError, toErrorResult,
+} from '../errors.js';
+import { validateArguments, validateOutput } from './validate.js';
+
+/** What the transport knows about one `tools/call` request. */
+export interface CallRequest {
+  name: string;
+  arguments: unknown;
+  mcpRequestId: string | number | null;
+  signal: AbortSignal;
+  progress?: (progress: number, message: string) => Promise<void>;
+  elicit?: (summary: string) => Promise<'accept' | 'decline' | 'cancel'>;
+}
+
+/** The state of a call as it moves through the steps. */
+interface CallState {
+  readonly callId: string;
+  readonly startedAt: number;
+  readonly identity: Identity;
+  readonly req: CallRequest;
+  tool?: AnyTool;
+  args?: Record<string, unknown>;
+  digest?: string;
+  displayArgs?: unknown;
+  decision?: Decision;
+  approval?: { id: string; approver: string | null };
+  token?: TokenInfo | null;
+  result?: Record<string, unknown>;
+}
+
+type Step = (s: Services, c: CallState) => Promise<void>;
+
+/** The pipeline, in order. A step throws a MandateError to end the call. */
+const STEPS: ReadonlyArray<[name: string, step: Step]> = [
+  ['resolve tool', resolveTool],
+  ['record received', recordReceived],
+  ['check capability', checkCapability],
+  ['validate arguments', validate],
+  ['check constraints and rate', checkConstraints],
+  ['await approval', awaitApproval],
+  ['count rate', countRate],
+  ['execute with per-tool token', execute],
+];
+
+/** Runs one tool call through every step and returns the result the model sees. */
+export async function runToolCall(services: Services, identity: Identity, req: CallRequest): Promise<CallToolResult> {
+  const call: CallState = { callId: ulid(), startedAt: Date.now(), identity, req };
+  const log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool: req.name });
+  try {
+    for (const [name, step] of STEPS) {
+      log.debug({ step: name }, 'step');
+      await step(services, call);
+    }
+    await services.audit.record(auditInput(services, call, {
+      event: 'executed', outcome: 'ok', decision: call.decision?.effect ?? 'allow',
+    }));
+    log.info({ duration_ms: Date.now() - call.startedAt }, 'tool call executed');
+    const structured = call.result ?? {};
+    return {
+      content: [{ type: 'text', text: JSON.stringify(structured) }],
+      structuredContent: structured,
+      _meta: { 'mandate/call_id': call.callId },
+    };
+  } catch (err) {
+    const e = asMandateError(err);
+    const refused = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked'].includes(e.code);
+    try {
+      await services.audit.record(auditInput(services, call, {
+        event: e.code === 'approval_rejected' ? 'rejected' : refused ? 'denied' : 'failed',
+        outcome: e.code === 'approval_pending' ? 'pending' : 'error',
+        error_code: e.code,
+        reason: e.detail ? `${e.message} (${e.detail})` : e.message,
+        decision: refused ? 'deny' : call.decision?.effect ?? null,
+      }));
+    } catch (auditErr) {
+      // The trail could not take the record: the call must not look successful, and is not.
+      log.error({ err: auditErr }, 'audit write failed');
+    }
+    log.info({ error_code: e.code, duration_ms: Date.now() - call.startedAt }, 'tool call ended with an error');
+    return toErrorResult(e, call.callId);
+  }
+}
+
+async function resolveTool(s: Services, c: CallState): Promise<void> {
+  c.tool = s.toolByName.get(c.req.name);
+}
+
+async function recordReceived(s: Services, c: CallState): Promise<void> {
+  const raw = c.req.arguments;
+  const args = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  c.digest = argsDigest(raw ?? {});
+  c.displayArgs = redactArgs(c.tool?.name ?? c.req.name, args, s.config.audit?.redact);
+  await s.audit.record(auditInput(s, c, { event: 'received' }));
+}
+
+async function currentDecision(s: Services, c: CallState, withArgs: boolean): Promise<Decision> {
+  const tool = c.tool!;
+  const revocation = await s.store.isRevoked({ agent: c.identity.agent, tool: tool.name, user: c.identity.user });
+  let rateCount: number | undefined;
+  const base = decide({
+    agents: s.config.agents, agentId: c.identity.agent, tool, now: new Date(), revoked: revocation?.scope ?? null,
+    args: withArgs ? c.args : undefined,
+  });
+  if (withArgs && base.rate && base.effect !== 'deny') {
+    const peek = await s.store.peekRate({ key: base.rate.key, windowMs: base.rate.windowMs, now: Date.now() });
+    rateCount = peek.count;
+    return decide({
+      agents: s.config.agents, agentId: c.identity.agent, tool, now: new Date(), revoked: revocation?.scope ?? null,
+      args: c.args, rateCount,
+    });
+  }
+  return base;
+}
+
+function refuse(d: Decision): never {
+  switch (d.code) {
+    case 'read_only': throw new ReadOnly(d.reason);
+    case 'constraint_violation': throw new ConstraintViolation(d.reason);
+    case 'rate_limited': throw new RateLimited(d.reason);
+    case 'delegation_revoked': throw new DelegationRevoked(d.reason);
+    default: throw new CapabilityDenied(d.reason);
+  }
+}
+
+async function checkCapability(s: Services, c: CallState): Promise<void> {
+  // An unknown tool and a hidden one answer alike, so a listing cannot be probed by name.
+  if (!c.tool) throw new CapabilityDenied(`No tool named "${truncate(c.req.name, 80)}" is available to this agent.`);
+  c.decision = await currentDecision(s, c, false);
+  if (c.decision.effect === 'deny') {
+    // A revoked capability's cached tokens are dropped and denylisted, not merely unused.
+    if (c.decision.rule.startsWith('revocation:')) {
+      await s.tokens.invalidate(c.identity.agent, c.decision.code === 'delegation_revoked' ? undefined : c.tool);
+    }
+    refuse(c.decision);
+  }
+}
+
+async function validate(_s: Services, c: CallState): Promise<void> {
+  c.args = validateArguments(c.tool!, c.req.arguments);
+}
+
+async function checkConstraints(s: Services, c: CallState): Promise<void> {
+  c.decision = await currentDecision(s, c, true);
+  if (c.decision.effect === 'deny') refuse(c.decision);
+}
+
+async function awaitApproval(s: Services, c: CallState): Promise<void> {
+  if (c.decision?.effect !== 'approve') return;
+  const outcome = await s.approvals.pass({
+    identity: c.identity, tool: c.tool!, args: c.args!, displayArgs: c.displayArgs as Record<string, unknown>,
+    argsDigest: c.digest!, callId: c.callId, signal: c.req.signal, progress: c.req.progress,
+    elicit: s.config.approvals.elicitation ? c.req.elicit : undefined,
+    onRequested: async (a) => {
+      c.approval = { id: a.approval_id, approver: null };
+      await s.audit.record(auditInput(s, c, { event: 'approval_requested', decision: 'approve', outcome: 'pending' }));
+    },
+  });
+  const a = outcome.approval;
+  c.approval = { id: a.approval_id, approver: a.approver ?? null };
+  const extras = { approval_id: a.approval_id };
+  switch (outcome.status) {
+    case 'approved':
+      await s.audit.record(auditInput(s, c, { event: 'approved', decision: 'approve', reason: a.channel ? `approved via ${a.channel}` : null }));
+      return;
+    case 'rejected':
+      throw new ApprovalRejected(`A human denied this call${a.reason ? `: ${a.reason}` : '.'}`, { extras });
+    case 'expired':
+      throw new ApprovalExpired(`The approval request ${a.approval_id} expired before it was approved; calling again asks anew.`, { extras });
+    case 'pending':
+      throw new ApprovalPending(
+        `This call needs a human's approval (${a.approval_id}). Once approved, repeat the identical call to run it; mandate_approval_status tells its state.`,
+        { extras },
+      );
+  }
+}
+
+async function countRate(s: Services, c: CallState): Promise<void> {
+  const rate = c.decision?.rate;
+  if (!rate) return;
+  const hit = await s.store.hitRate({ key: rate.key, windowMs: rate.windowMs, limit: rate.limit, now: Date.now() });
+  if (!hit.allowed) {
+    const retry = Math.max(1, Math.ceil((hit.resetAt - Date.now()) / 1000));
+    throw new RateLimited(`Rate limit of ${rate.limit} calls reached for ${c.tool!.name}; retry in ${retry} s.`, {
+      extras: { retry_after_seconds: retry },
+    });
+  }
+}
+
+async function execute(s: Services, c: CallState): Promise<void> {
+  const tool = c.tool!;
+  const tokens = s.tokens.sourceFor(c.identity, tool, c.req.signal);
+  const connector = s.connectors.create(tool.provider, tokens, c.req.signal, c.identity);
+  const log = s.logger.child({ call_id: c.callId, session_id: c.identity.sessionId, agent: c.identity.agent });
+  try {
+    const out = await tool.handler(c.args as never, { connector, callId: c.callId, log, signal: c.req.signal });
+    c.result = validateOutput(tool, out);
+  } catch (err) {
+    if (err instanceof MandateError) throw err;
+    throw new UpstreamError('The tool failed unexpectedly; see the audit record for this call_id.', {
+      detail: err instanceof Error ? err.message : String(err),
+    });
+  } finally {
+    c.token = tokens.info();
+  }
+}
+
+function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pick<AuditInput, 'event'>): AuditInput {
+  const id = c.identity;
+  return {
+    call_id: c.callId,
+    tool: c.tool?.name ?? truncate(c.req.name, 128),
+    access: c.tool ? (c.tool.destructive ? 'destructive' : c.tool.access) : null,
+    user: id.user,
+    client: id.client,
+    agent: id.agent,
+    actor_chain: id.actorChain,
+    session_id: id.sessionId,
+    mcp_request_id: c.req.mcpRequestId === null ? null : String(c.req.mcpRequestId),
+    decision: null,
+    policy_version: s.policyVersion(),
+    reason: null,
+    approval_id: c.approval?.id ?? null,
+    approver: c.approval?.approver ?? null,
+    token: c.token ? { jti: c.token.jti, aud: c.token.aud, scope: c.token.scope, exp: c.token.exp } : null,
+    args_digest: c.digest ?? null,
+    args: (c.displayArgs as Record<string, unknown> | undefined) ?? null,
+    outcome: null,
+    error_code: null,
+    duration_ms: fields.event === 'received' ? null : Date.now() - c.startedAt,
+    ...fields,
+  } as AuditInput;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+export { InvalidArguments };

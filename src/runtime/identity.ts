@@ -1,0 +1,261 @@
+// Identity and tokens for the runtime: the embedded authorization server (or a configured
+// one), agent credentials in the secret store, the user's delegations, the per-tool token
+// stage, and the verifiers that upstream emulators and the HTTP transport use.
+import { randomBytes } from 'node:crypto';
+import type { AnyTool } from '../../tools/define.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/types.js';
+import { actorChainFrom, type Identity } from '../identity/types.js';
+import type { AuditedTokenSource, TokenInfo, TokenStage } from '../pipeline/services.js';
+import type { TokenVerifier } from '../sandbox/http.js';
+import { RESOURCES, type UpstreamProvider } from '../resources.js';
+import { DEMO_AGENT, DEMO_USER } from '../sandbox/index.js';
+import { openSecretStore, describeBackend, type SecretStore } from '../secrets/index.js';
+import {
+  createJwtVerifier, sandboxTokenVerifier, startAuthorizationServer, MCP_SCOPE,
+  type Delegation as AuthzDelegation, type DelegationRegistry, type EmbeddedAuthz,
+} from '../authz/index.js';
+import {
+  clientCredentialsActor, createTokenBroker, fixedSubject, refreshingSubject,
+  type ActorSource, type PerToolRequest, type SubjectSource,
+} from '../tokens/index.js';
+import { decide } from '../policy/decide.js';
+import { TokenUnavailable } from '../errors.js';
+import { allTools } from '../../tools/index.js';
+
+export interface IdentityRuntime {
+  tokens: TokenStage;
+  upstreamVerifiers: Partial<Record<UpstreamProvider, TokenVerifier>>;
+  /** The identity a stdio server acts as, for `--agent`. */
+  stdioIdentity(agent: string, sessionId: string): Promise<Identity>;
+  /** Verifies an HTTP bearer token for the MCP resource; null when HTTP auth is not configured. */
+  verifyBearer: ((token: string | undefined, sessionId: string) => Promise<Identity | { error: string; status: 401 | 403 }>) | null;
+  /** The authorization server's issuer, for protected resource metadata. */
+  issuer: string | null;
+  /** The embedded authorization server, in the sandbox. */
+  authz: EmbeddedAuthz | null;
+  secrets: SecretStore;
+  notices: string[];
+  close(): Promise<void>;
+}
+
+export interface IdentityOptions {
+  home: string;
+  config: Config;
+  logger: Logger;
+  store: Store;
+  mcpResource: string;
+  authzPort?: number;
+}
+
+/** Secret store accounts (values never leave the secret store except to the token endpoint). */
+export const SECRET_ACCOUNTS = {
+  client: (id: string) => `client:${id}`,
+  delegation: (agent: string) => `delegation:${agent}`,
+} as const;
+
+async function secretFor(secrets: SecretStore, account: string): Promise<string> {
+  const existing = await secrets.getPassword(secrets.service, account);
+  if (existing) return existing;
+  const created = randomBytes(32).toString('base64url');
+  await secrets.setPassword(secrets.service, account, created);
+  return created;
+}
+
+/** The delegation's scopes per API, bounded by what the policy lets the agent do at all. */
+export function delegationScopes(config: Config, agent: string, tools: readonly AnyTool[] = allTools): Record<string, string[]> {
+  const byResource: Record<string, Set<string>> = {};
+  for (const tool of tools) {
+    if (tool.provider === 'mandate') continue;
+    const d = decide({ agents: config.agents, agentId: agent, tool, now: new Date() });
+    if (d.effect === 'deny') continue;
+    const set = (byResource[RESOURCES[tool.provider]] ??= new Set());
+    for (const s of tool.scopes) set.add(s);
+  }
+  return Object.fromEntries(Object.entries(byResource).map(([r, s]) => [r, [...s].sort()]));
+}
+
+/** Delegations as the authorization server sees them: scopes kept in memory, revocations read from the shared store. */
+function storeBackedRegistry(store: Store): DelegationRegistry {
+  const delegations = new Map<string, AuthzDelegation>();
+  const key = (u: string, a: string) => `${u}\u0000${a}`;
+  return {
+    async get(user, agent) {
+      const d = delegations.get(key(user, agent));
+      if (!d) return null;
+      const revoked = await store.isRevoked({ agent, tool: '*', user });
+      return revoked?.scope === 'delegation' ? { ...d, status: 'revoked' } : d;
+    },
+    async put(d) {
+      delegations.set(key(d.user, d.agent), d);
+      await store.putDelegation({
+        user: d.user, agent: d.agent, client: d.client,
+        scopes: Object.entries(d.scopes).flatMap(([r, ss]) => ss.map((s) => `${r} ${s}`)),
+        status: d.status === 'revoked' ? 'revoked' : 'active',
+        updated_at: new Date().toISOString(),
+      });
+    },
+    isJtiRevoked: (jti) => store.isJtiRevoked(jti),
+    revokeJti: (jti, exp) => store.revokeJti(jti, exp),
+  };
+}
+
+export async function startIdentity(opts: IdentityOptions): Promise<IdentityRuntime> {
+  const { config, logger, store, home, mcpResource } = opts;
+  const secrets = await openSecretStore({ home, logger });
+  const notices = [describeBackend(secrets)];
+  if (config.authorizationServer) return configuredIdentity(opts, secrets, notices);
+
+  const registry = storeBackedRegistry(store);
+  const authz = await startAuthorizationServer({ home, port: opts.authzPort ?? 0, mcpResource, registry, logger });
+  const issuer = authz.issuer;
+  const isJtiRevoked = (jti: string) => store.isJtiRevoked(jti);
+  const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client('mandate'));
+  await authz.registerClient({ client_id: 'mandate', client_secret: mandateSecret, client_name: 'Mandate' });
+  const broker = createTokenBroker({ issuer, clientId: 'mandate', clientSecret: mandateSecret, logger });
+
+  // Each agent the sandbox knows: a registered client with its own secret, and the demo
+  // user's delegation to it, bounded by the agent's capabilities.
+  const agents = new Map<string, Promise<{ subject: SubjectSource; actor: ActorSource }>>();
+  const ensureAgent = (agent: string) => {
+    let ready = agents.get(agent);
+    if (!ready) {
+      ready = (async () => {
+        const clientSecret = await secretFor(secrets, SECRET_ACCOUNTS.client(agent));
+        await authz.registerClient({ client_id: agent, client_secret: clientSecret, client_name: `Agent ${agent}` });
+        const { refreshToken } = await authz.provisionDelegation({
+          user: DEMO_USER.id, agent, client: agent,
+          scopes: delegationScopes(config, agent),
+          profile: { name: DEMO_USER.name, email: DEMO_USER.email },
+        });
+        // Kept so `mandate sandbox token` (another process) can mint tokens from this sandbox.
+        await secrets.setPassword(secrets.service, SECRET_ACCOUNTS.delegation(agent), refreshToken);
+        const oauth = { issuer, clientId: agent, clientSecret };
+        return {
+          subject: refreshingSubject({ ...oauth, refreshToken, resource: mcpResource, key: `delegation:${DEMO_USER.id}:${agent}` }),
+          actor: clientCredentialsActor({ ...oauth, resource: mcpResource, key: `actor:${agent}` }),
+        };
+      })();
+      ready.catch(() => agents.delete(agent));
+      agents.set(agent, ready);
+    }
+    return ready;
+  };
+  await Promise.all([DEMO_AGENT, ...Object.keys(config.agents)].map(ensureAgent));
+
+  const tokens = brokerTokenStage(broker, async (identity) => {
+    if (identity.bearer) return { subject: fixedSubject(identity.bearer, `bearer:${identity.sessionId}`) };
+    return ensureAgent(identity.agent);
+  }, registry);
+
+  const upstreamVerifiers = Object.fromEntries(
+    (Object.keys(RESOURCES) as UpstreamProvider[]).map((p) => [
+      p, sandboxTokenVerifier({ issuer, jwksUri: authz.jwksUri, audience: RESOURCES[p], isJtiRevoked }),
+    ]),
+  ) as Record<UpstreamProvider, TokenVerifier>;
+
+  return {
+    tokens,
+    upstreamVerifiers,
+    stdioIdentity: async (agent, sessionId) => {
+      await ensureAgent(agent);
+      return { user: DEMO_USER.id, client: agent, agent, actorChain: [agent], sessionId };
+    },
+    verifyBearer: bearerVerifier(issuer, authz.jwksUri, mcpResource, isJtiRevoked),
+    issuer,
+    authz,
+    secrets,
+    notices,
+    close: () => authz.close(),
+  };
+}
+
+/** Checks an HTTP bearer token for this MCP resource and reads the caller's identity from it. */
+function bearerVerifier(issuer: string, jwksUri: string, mcpResource: string, isJtiRevoked: (jti: string) => Promise<boolean>): IdentityRuntime['verifyBearer'] {
+  const verify = createJwtVerifier({ issuer, jwksUri, audience: mcpResource, isJtiRevoked });
+  return async (token, sessionId) => {
+    if (!token) return { status: 401, error: 'a bearer token is required' };
+    const r = await verify(token);
+    if (!r.ok) {
+      const why = { missing: 'a bearer token is required', expired: 'the token has expired', wrong_audience: 'the token was not issued for this server', revoked: 'the token was revoked', invalid: 'the token is not valid' } as const;
+      return { status: 401, error: why[r.reason as keyof typeof why] ?? 'the token is not valid' };
+    }
+    const claims = r.claims as Record<string, unknown>;
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+    if (!scopes.includes(MCP_SCOPE)) return { status: 403, error: `the token lacks the ${MCP_SCOPE} scope` };
+    const client = String(claims.azp ?? claims.client_id ?? '');
+    const chain = actorChainFrom(claims);
+    const agent = chain[0] ?? client;
+    return { user: String(claims.sub), client, agent, actorChain: chain.length ? chain : [agent], sessionId, bearer: token };
+  };
+}
+
+/** The per-tool token stage over a broker; `sources` gives the subject (and actor) of an identity. */
+function brokerTokenStage(
+  broker: ReturnType<typeof createTokenBroker>,
+  sources: (identity: Identity) => Promise<{ subject: SubjectSource; actor?: ActorSource }>,
+  registry: Pick<DelegationRegistry, 'revokeJti'>,
+): TokenStage {
+  return {
+    sourceFor(identity, tool, signal): AuditedTokenSource {
+      let info: TokenInfo | null = null;
+      const request = async (): Promise<PerToolRequest> => {
+        if (tool.provider === 'mandate') throw new TokenUnavailable('Mandate\'s own tools need no upstream token.');
+        const { subject, actor } = await sources(identity);
+        return { user: identity.user, agent: identity.agent, resource: RESOURCES[tool.provider], scopes: tool.scopes, subject, actor, signal };
+      };
+      const take = (r: { token: string; info: TokenInfo }) => { info = r.info; return r.token; };
+      return {
+        token: async () => take(await broker.perToolToken(await request())),
+        refresh: async () => take(await broker.fresh(await request())),
+        info: () => info,
+      };
+    },
+    async invalidate(agent, tool) {
+      const resource = tool && tool.provider !== 'mandate' ? RESOURCES[tool.provider] : undefined;
+      const dropped = broker.invalidate({ agent, resource });
+      // Dropped tokens are also denylisted: every verifier refuses them until they expire.
+      const exp = Math.floor(Date.now() / 1000) + 3600;
+      await Promise.all(dropped.map((jti) => registry.revokeJti(jti, exp)));
+    },
+  };
+}
+
+/** A real authorization server from the config: agent credentials and delegations come from `mandate login`. */
+async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, notices: string[]): Promise<IdentityRuntime> {
+  const as = opts.config.authorizationServer!;
+  const clientSecret = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.client(as.clientId));
+  if (!clientSecret) throw new TokenUnavailable(`no client secret for ${as.clientId} in the secret store: run "mandate agents register ${as.clientId}"`);
+  const broker = createTokenBroker({ issuer: as.issuer, clientId: as.clientId, clientSecret, logger: opts.logger });
+  const tokens = brokerTokenStage(broker, async (identity) => {
+    if (identity.bearer) return { subject: fixedSubject(identity.bearer, `bearer:${identity.sessionId}`) };
+    const refreshToken = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.delegation(identity.agent));
+    const agentSecret = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.client(identity.agent));
+    if (!refreshToken || !agentSecret) throw new TokenUnavailable(`no delegation to agent ${identity.agent}: run "mandate login --agent ${identity.agent}"`);
+    const oauth = { issuer: as.issuer, clientId: identity.agent, clientSecret: agentSecret };
+    return {
+      subject: refreshingSubject({
+        ...oauth, refreshToken, resource: opts.mcpResource,
+        onRotate: (t) => secrets.setPassword(secrets.service, SECRET_ACCOUNTS.delegation(identity.agent), t),
+      }),
+      actor: clientCredentialsActor({ ...oauth, resource: opts.mcpResource }),
+    };
+  }, { revokeJti: (jti, exp) => opts.store.revokeJti(jti, exp) });
+  return {
+    tokens,
+    upstreamVerifiers: {},
+    stdioIdentity: async (agent, sessionId) => {
+      const d = await opts.store.listDelegations();
+      const mine = d.find((x) => x.agent === agent && x.status === 'active');
+      if (!mine) throw new TokenUnavailable(`no delegation to agent ${agent}: run "mandate login --agent ${agent}"`);
+      return { user: mine.user, client: mine.client ?? agent, agent, actorChain: [agent], sessionId };
+    },
+    verifyBearer: null,
+    issuer: as.issuer,
+    authz: null,
+    secrets,
+    notices,
+    close: async () => undefined,
+  };
+}

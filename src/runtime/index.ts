@@ -1,0 +1,110 @@
+// Assembles Mandate from its config: the store, the audit log, the sandbox or the real
+// providers, the authorization server and token broker, policy and approvals. The transports
+// and the CLI get one Runtime and never build these pieces themselves.
+import fs from 'node:fs';
+import type { AnyTool } from '../../tools/define.js';
+import { allTools } from '../../tools/index.js';
+import type { Config } from '../config/schema.js';
+import { isSandbox } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { ConnectorStage, Services, TokenStage } from '../pipeline/services.js';
+import { openStore } from '../store/index.js';
+import { AuditLog } from '../audit/writer.js';
+import { ApprovalGate } from '../approvals/gate.js';
+import { policyVersion } from '../policy/version.js';
+import { startSandbox, type Sandbox } from '../sandbox/index.js';
+import { RESOURCES, type UpstreamProvider } from '../resources.js';
+import { SlackConnector } from '../connectors/slack.js';
+import { CrmConnector } from '../connectors/crm.js';
+import { CalendarConnector } from '../connectors/calendar.js';
+import { mandateSelf } from './self.js';
+import { startIdentity, type IdentityRuntime } from './identity.js';
+
+export interface Runtime {
+  services: Services;
+  sandbox: Sandbox | null;
+  identity: IdentityRuntime;
+  /** Plain-words notes for stderr at start (sandbox in use, keychain fallback…). */
+  notices: string[];
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  home: string;
+  config: Config;
+  logger: Logger;
+  /** The MCP endpoint's resource identifier (its URL over HTTP). */
+  mcpResource: string;
+  /** Fixed port for the embedded authorization server (0 = any). */
+  authzPort?: number;
+}
+
+/** Builds every stage; the caller owns `close()`. */
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { config, logger, home } = opts;
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
+  const store = openStore(home);
+  const notices: string[] = [];
+  const sandboxMode = isSandbox(config);
+  const closers: Array<() => Promise<void>> = [async () => store.close()];
+  try {
+    const identity = await startIdentity({ home, config, logger, store, mcpResource: opts.mcpResource, authzPort: opts.authzPort });
+    closers.unshift(() => identity.close());
+    notices.push(...identity.notices);
+
+    let sandbox: Sandbox | null = null;
+    let baseUrls: Record<UpstreamProvider, string>;
+    if (sandboxMode) {
+      sandbox = await startSandbox(identity.upstreamVerifiers);
+      closers.unshift(() => sandbox!.close());
+      baseUrls = sandbox.baseUrls;
+      notices.push('No providers or authorization server configured: running the sandbox (emulated Slack, CRM and calendar with demo data, embedded authorization server; nothing leaves this machine).');
+    } else {
+      baseUrls = {
+        slack: config.providers?.slack?.baseUrl ?? 'https://slack.com/api',
+        crm: config.providers?.crm?.baseUrl ?? 'https://api.hubapi.com',
+        calendar: config.providers?.calendar?.baseUrl ?? 'https://www.googleapis.com/calendar/v3',
+      };
+    }
+
+    const tools: readonly AnyTool[] = allTools;
+    const toolByName = new Map(tools.map((t) => [t.name, t]));
+    const version = policyVersion(config.agents, config.approvals);
+    const services: Services = {
+      config,
+      logger,
+      tools,
+      toolByName,
+      store,
+      audit: new AuditLog(store, { logger }),
+      tokens: identity.tokens as TokenStage,
+      connectors: undefined as unknown as ConnectorStage,
+      policyVersion: () => version,
+      approvals: new ApprovalGate(store, { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds }),
+    };
+    services.connectors = {
+      create(provider, tokens, signal, who) {
+        switch (provider) {
+          case 'slack': return new SlackConnector({ baseUrl: baseUrls.slack, tokens, signal });
+          case 'crm': return new CrmConnector({ baseUrl: baseUrls.crm, tokens, signal });
+          case 'calendar': return new CalendarConnector({ baseUrl: baseUrls.calendar, tokens, signal });
+          case 'mandate': return mandateSelf(services, who);
+        }
+      },
+    };
+    return {
+      services,
+      sandbox,
+      identity,
+      notices,
+      async close() {
+        for (const c of closers) await c().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const c of closers) await c().catch(() => undefined);
+    throw err;
+  }
+}
+
+export { RESOURCES };

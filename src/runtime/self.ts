@@ -1,0 +1,49 @@
+// Mandate's own tools' "connector": answers from policy and the store, never from upstream.
+import type { MandateSelf, ToolCapabilityView } from '../../tools/mandate/self.js';
+import type { Services } from '../pipeline/services.js';
+import type { Identity } from '../identity/types.js';
+import { decide } from '../policy/decide.js';
+
+/** The MandateSelf for one identity. */
+export function mandateSelf(services: Services, identity: Identity): MandateSelf {
+  return {
+    async whoami() {
+      const tools: ToolCapabilityView[] = [];
+      for (const tool of services.tools) {
+        const revoked = await services.store.isRevoked({ agent: identity.agent, tool: tool.name, user: identity.user });
+        const d = decide({ agents: services.config.agents, agentId: identity.agent, tool, now: new Date(), revoked: revoked?.scope ?? null });
+        tools.push({
+          tool: tool.name,
+          access: tool.destructive ? 'destructive' : tool.access,
+          capability: d.effect,
+          rule: d.rule,
+          reason: d.reason,
+        });
+      }
+      return {
+        user: identity.user,
+        client: identity.client,
+        agent: identity.agent,
+        actor_chain: identity.actorChain,
+        read_only: services.config.agents[identity.agent]?.readOnly === true,
+        tools,
+      };
+    },
+    async approvalStatus(approvalId) {
+      const a = await services.store.getApproval(approvalId);
+      // Another agent's approvals are not this agent's business.
+      if (!a || a.agent !== identity.agent || a.user !== identity.user) return null;
+      const expired = a.status === 'pending' && new Date(a.expires_at) <= new Date();
+      return {
+        approval_id: a.approval_id,
+        status: expired ? 'expired' : a.status,
+        tool: a.tool,
+        summary: a.summary,
+        created_at: a.created_at,
+        expires_at: a.expires_at,
+        decided_at: a.decided_at ?? null,
+        reason: a.reason ?? null,
+      };
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// The one interface to everything Mandate keeps: audit trail, approvals, revocations, rate
+// counters, delegations' local state and a little metadata. Every method is asynchronous so
+// a networked implementation (PostgreSQL) can follow without touching callers.
+import type { AuditInput, AuditLink, AuditRecord } from '../audit/record.js';
+
+/** Which records `readAudit` returns. `since` is an ISO time; `afterSeq` keeps records with a greater `seq`. */
+export interface AuditFilter {
+  callId?: string;
+  agent?: string;
+  tool?: string;
+  user?: string;
+  since?: string;
+  afterSeq?: number;
+  limit?: number;
+  /** By `seq`; default `asc`. */
+  order?: 'asc' | 'desc';
+}
+
+/** The head of the chain: its last `seq` and `hash`. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'used' | 'cancelled';
+export type ApprovalChannel = 'cli' | 'web' | 'elicitation';
+
+/** A single-use, expiring human decision bound to one tool call's exact arguments. Times are ISO 8601 UTC. */
+export interface Approval {
+  approval_id: string;
+  call_id: string;
+  user: string;
+  agent: string;
+  client: string | null;
+  tool: string;
+  args_digest: string;
+  /** The arguments as the human sees them (redacted). */
+  args: unknown;
+  summary: string;
+  status: ApprovalStatus;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  approver: string | null;
+  channel: ApprovalChannel | null;
+  reason: string | null;
+  /** When `consumeApproval` spent it. */
+  used_at: string | null;
+}
+
+/** What `createApproval` needs; `approval_id` (a ULID) and `created_at` (now) are filled in when absent. */
+export interface NewApproval {
+  approval_id?: string;
+  call_id: string;
+  user: string;
+  agent: string;
+  client?: string | null;
+  tool: string;
+  args_digest: string;
+  args: unknown;
+  summary: string;
+  created_at?: string;
+  expires_at: string;
+}
+
+/** A human's decision on a pending approval. `now` defaults to the clock. */
+export interface ApprovalDecision {
+  decision: 'approved' | 'rejected';
+  approver: string;
+  channel: ApprovalChannel;
+  reason?: string | null;
+  now?: Date | number;
+}
+
+/** A revocation: of a whole delegation (`tool` null) or one capability; `user` null means every user's. */
+export interface Revocation {
+  agent: string;
+  tool: string | null;
+  user: string | null;
+  revoked_at: string;
+  by: string | null;
+  reason: string | null;
+}
+
+export interface RevokeInput {
+  agent: string;
+  tool?: string | null;
+  user?: string | null;
+  by?: string | null;
+  reason?: string | null;
+}
+
+/** One rate-limit check. `now` and `windowMs` in milliseconds. */
+export interface RateQuery {
+  key: string;
+  windowMs: number;
+  limit: number;
+  now: number;
+}
+
+/** `count`: calls in the window (including this one when allowed); `resetAt`: epoch ms when a slot frees. */
+export interface RateResult {
+  allowed: boolean;
+  count: number;
+  resetAt: number;
+}
+
+export type DelegationStatus = 'active' | 'revoked' | 'expired';
+
+/** The local state of a user's delegation to an agent. */
+export interface Delegation {
+  user: string;
+  agent: string;
+  client: string | null;
+  scopes: string[];
+  status: DelegationStatus;
+  updated_at: string;
+}
+
+/** Everything Mandate keeps. Implementations: `openSqliteStore` (embedded default). */
+export interface Store {
+  // --- audit trail
+  /**
+   * Appends records as one chain segment: assigns `seq`, `ts`, `prev_hash`, `hash` in one
+   * write transaction (so concurrent writers, even in other processes, build one chain) and
+   * moves the checkpoint in the same transaction. Resolves once the records are durable.
+   */
+  appendAudit(inputs: AuditInput[]): Promise<AuditRecord[]>;
+  readAudit(filter?: AuditFilter): Promise<AuditRecord[]>;
+  /** Every record in `seq` order (for export), read in pages. */
+  scanAudit(): AsyncIterable<AuditRecord>;
+  /** Every record in `seq` order as the text its hash covers (for a fast verify), read in pages. */
+  scanAuditLinks(): AsyncIterable<AuditLink>;
+  /** The last record's `seq` and `hash`, from the audit table; null when empty. */
+  auditHead(): Promise<AuditHead | null>;
+  auditCount(): Promise<number>;
+  /** The chain head kept apart from the audit table (moved by every append). */
+  getAuditCheckpoint(): Promise<AuditHead | null>;
+  putAuditCheckpoint(head: AuditHead): Promise<void>;
+
+  // --- approvals
+  createApproval(a: NewApproval): Promise<Approval>;
+  getApproval(id: string): Promise<Approval | null>;
+  listApprovals(filter?: { status?: ApprovalStatus; agent?: string }): Promise<Approval[]>;
+  /** pending → approved | rejected; anything else throws a `StoreError` (`not_found`, `not_pending`, `expired`). */
+  decideApproval(id: string, decision: ApprovalDecision): Promise<Approval>;
+  /** Atomically marks one approved, unexpired, unused approval for exactly this agent+tool+digest as `used`. */
+  consumeApproval(q: { agent: string; tool: string; argsDigest: string; now: Date | number }): Promise<Approval | null>;
+  /** Marks pending and approved-but-unused approvals past their expiry as `expired`; returns them. */
+  expireApprovals(now: Date | number): Promise<Approval[]>;
+  /** Cancels the agent's pending and approved-but-unused approvals (for one tool, or all); returns how many. */
+  cancelApprovals(q: { agent: string; tool?: string | null }): Promise<number>;
+
+  // --- revocations
+  revoke(r: RevokeInput): Promise<Revocation>;
+  listRevocations(): Promise<Revocation[]>;
+  /**
+   * Whether a call is revoked: `delegation` when the agent's whole delegation is, `tool` when
+   * that capability is. A revocation naming no user covers every user; a query naming no
+   * user matches any revocation of the agent (the cautious answer).
+   */
+  isRevoked(q: { agent: string; tool: string; user?: string | null }): Promise<{ scope: 'delegation' | 'tool' } | null>;
+  /** Lifts revocations (e.g. on re-login): of one tool, or (no `tool`) all of the agent's; for one user, or all. Returns how many. */
+  unrevoke(q: { agent: string; tool?: string | null; user?: string | null }): Promise<number>;
+  /** Denylists a token id until `exp` (seconds since the epoch). */
+  revokeJti(jti: string, exp: number): Promise<void>;
+  isJtiRevoked(jti: string): Promise<boolean>;
+
+  // --- rate counters (sliding window, persisted)
+  /** Atomic check-and-increment: counts this call only when allowed. */
+  hitRate(q: RateQuery): Promise<RateResult>;
+  /** The same answer without counting a call (`allowed`: whether one more would be; true without `limit`). */
+  peekRate(q: Omit<RateQuery, 'limit'> & { limit?: number }): Promise<RateResult>;
+
+  // --- delegations' local state
+  putDelegation(d: Delegation): Promise<void>;
+  getDelegation(user: string, agent: string): Promise<Delegation | null>;
+  listDelegations(): Promise<Delegation[]>;
+
+  // --- small metadata
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  /** Commits pending appends, then closes. */
+  close(): Promise<void>;
+}

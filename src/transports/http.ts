@@ -1,0 +1,189 @@
+// MCP over Streamable HTTP on 127.0.0.1, as an OAuth protected resource: every request is
+// checked by its own bearer token (never by its session), Origin is validated against DNS
+// rebinding, bodies over 1 MiB are refused, and the client's token never goes upstream.
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Runtime } from '../runtime/index.js';
+import type { Identity } from '../identity/types.js';
+import { createMcpServer } from '../server/mcp.js';
+import { DEMO_AGENT, DEMO_USER } from '../sandbox/index.js';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  server: Server;
+  identity: Identity;
+}
+
+export interface HttpServerHandle {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface HttpOptions {
+  port: number;
+  host?: string;
+  /** Origins allowed besides this server's own (config `server.allowedOrigins`). */
+  allowedOrigins?: string[];
+}
+
+function jsonRpcError(res: http.ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too_large'> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) return 'too_large';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY_BYTES) return 'too_large';
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The path of the protected resource metadata for the resource `mcpUrl` (RFC 9728 §3.1). */
+export function metadataPathFor(mcpUrl: string): string {
+  const u = new URL(mcpUrl);
+  return `/.well-known/oauth-protected-resource${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/**
+ * Starts the HTTP transport. It listens first, so that the runtime (and the authorization
+ * server, which binds tokens to this resource) learns the MCP URL before it starts.
+ */
+export async function serveHttp(
+  makeRuntime: (mcpUrl: string) => Promise<Runtime>,
+  opts: HttpOptions,
+): Promise<HttpServerHandle & { runtime: Runtime }> {
+  const host = opts.host ?? '127.0.0.1';
+  const sessions = new Map<string, Session>();
+  let runtime: Runtime | undefined;
+  let port = opts.port;
+  const base = () => `http://${host}:${port}`;
+  const mcpUrl = () => `${base()}/mcp`;
+  const allowedOrigins = () =>
+    new Set([base(), `http://localhost:${port}`, `http://127.0.0.1:${port}`, ...(opts.allowedOrigins ?? [])]);
+  const metadataUrl = () => `${base()}${metadataPathFor(mcpUrl())}`;
+  const challenge = (error?: string, description?: string) =>
+    `Bearer resource_metadata="${metadataUrl()}", scope="mandate:tools"` +
+    (error ? `, error="${error}"` : '') +
+    (description ? `, error_description="${description.replace(/"/g, "'")}"` : '');
+
+  async function authenticate(req: http.IncomingMessage, sessionId: string): Promise<Identity | { status: 401 | 403; error: string }> {
+    const verify = runtime!.identity.verifyBearer;
+    if (!verify) return { user: DEMO_USER.id, client: DEMO_AGENT, agent: DEMO_AGENT, actorChain: [DEMO_AGENT], sessionId };
+    const auth = req.headers.authorization;
+    const token = auth && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
+    return verify(token, sessionId);
+  }
+
+  const server = http.createServer(async (req, res) => {
+    if (!runtime) return jsonRpcError(res, 503, -32000, 'starting; try again in a moment', { 'retry-after': '1' });
+    const log = runtime.services.logger;
+    try {
+      const url = new URL(req.url ?? '/', base());
+      if (req.method === 'GET' && url.pathname.startsWith('/.well-known/oauth-protected-resource')) {
+        if (!runtime!.identity.issuer) return jsonRpcError(res, 404, -32601, 'no authorization server configured');
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify({
+          resource: mcpUrl(),
+          authorization_servers: [runtime!.identity.issuer],
+          scopes_supported: ['mandate:tools'],
+          bearer_methods_supported: ['header'],
+          resource_name: 'Mandate',
+        }));
+        return;
+      }
+      if (url.pathname !== '/mcp') return jsonRpcError(res, 404, -32601, 'not found; the MCP endpoint is /mcp');
+      const origin = req.headers.origin;
+      if (origin && !allowedOrigins().has(origin)) return jsonRpcError(res, 403, -32000, 'origin not allowed');
+
+      const sessionHeader = req.headers['mcp-session-id'];
+      const sessionId = typeof sessionHeader === 'string' ? sessionHeader : undefined;
+      const who = await authenticate(req, sessionId ?? 'pending');
+      if ('error' in who) {
+        return jsonRpcError(res, who.status, -32001, who.error, {
+          'www-authenticate': challenge(who.status === 403 ? 'insufficient_scope' : 'invalid_token', who.error),
+        });
+      }
+
+      let body: unknown;
+      if (req.method === 'POST') {
+        const raw = await readBody(req);
+        if (raw === 'too_large') return jsonRpcError(res, 413, -32600, 'request body larger than 1 MiB');
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          return jsonRpcError(res, 400, -32700, 'parse error: the body is not valid JSON');
+        }
+      }
+
+      if (sessionId) {
+        const session = sessions.get(sessionId);
+        if (!session) return jsonRpcError(res, 404, -32001, 'unknown or terminated session');
+        // A session belongs to the identity that opened it; a token for someone else cannot ride on it.
+        if (session.identity.user !== who.user || session.identity.agent !== who.agent) {
+          return jsonRpcError(res, 403, -32001, 'this session belongs to another user or agent');
+        }
+        session.identity.bearer = who.bearer;
+        await session.transport.handleRequest(req, res, body);
+        return;
+      }
+
+      const isInit = Array.isArray(body) ? body.some((m) => m?.method === 'initialize') : (body as { method?: string })?.method === 'initialize';
+      if (req.method !== 'POST' || !isInit) return jsonRpcError(res, 400, -32000, 'missing mcp-session-id header (only initialize may start a session)');
+
+      const identity: Identity = { ...who };
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        onsessioninitialized: (id) => {
+          identity.sessionId = id;
+          sessions.set(id, { transport, server: mcp, identity });
+        },
+      });
+      transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
+      const mcp = createMcpServer(runtime!.services, identity);
+      mcp.onerror = (err) => log.warn({ err: { message: err.message } }, 'MCP protocol error');
+      await mcp.connect(transport);
+      await transport.handleRequest(req, res, body);
+    } catch (err) {
+      log.error({ err }, 'HTTP request failed');
+      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'internal error');
+      else res.end();
+    }
+  });
+  server.requestTimeout = 0; // approvals may hold a request open for minutes
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  try {
+    runtime = await makeRuntime(mcpUrl());
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const ready = runtime;
+  return {
+    url: mcpUrl(),
+    port,
+    runtime: ready,
+    async close() {
+      for (const s of sessions.values()) await s.transport.close().catch(() => undefined);
+      sessions.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ready.close();
+    },
+  };
+}
