@@ -8,6 +8,7 @@ import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
 import { serveHttp } from '../../transports/http.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
+import { startApprovalUi } from '../../approvals/web.js';
 import { removeSandboxInfo, writeSandboxInfo } from '../../runtime/sandbox-file.js';
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
@@ -17,6 +18,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       transport: { type: 'string', default: 'stdio' },
       port: { type: 'string' },
       agent: { type: 'string', default: DEMO_AGENT },
+      'approvals-port': { type: 'string' },
     },
     strict: true,
   });
@@ -52,6 +54,9 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       pid: process.pid, issuer: handle.runtime.identity.issuer!, mcpResource: handle.url, baseUrls: handle.runtime.sandbox.baseUrls,
     });
   }
+  // The approval page runs beside the HTTP server, so a human can answer `approve` calls.
+  const ui = await startApprovalUi(handle.runtime.services.store, { port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
+    .catch(() => startApprovalUi(handle.runtime.services.store, { port: 0 }));
   const issuer = handle.runtime.identity.issuer;
   println(io.stderr, '');
   println(io.stderr, `Mandate is serving MCP over Streamable HTTP at ${handle.url}`);
@@ -63,7 +68,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   println(io.stderr, '  Connect:');
   println(io.stderr, `    MCP Inspector:  npx @modelcontextprotocol/inspector  → Transport "Streamable HTTP", URL ${handle.url}`);
   println(io.stderr, '    Claude Desktop: use mcp.json from this repository (stdio: node dist/src/cli/main.js serve)');
-  println(io.stderr, '    Approvals:      npx mandate approvals list   ·   npx mandate approvals approve <id>');
+  println(io.stderr, `    Approvals:      ${ui.url}  (or: npx mandate approvals list · npx mandate approvals approve <id>)`);
   println(io.stderr, '  Stop with Ctrl-C.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -71,6 +76,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     process.once('SIGINT', stop);
   });
   removeSandboxInfo(io.home);
+  await ui.close();
   await handle.close();
   return 0;
 }
