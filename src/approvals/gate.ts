@@ -55,6 +55,10 @@ export class ApprovalGate {
     const consumed = await this.store.consumeApproval({ agent: identity.agent, tool: tool.name, argsDigest, now: this.now() });
     if (consumed) return { status: 'approved', approval: consumed };
 
+    // A denial decided while no call was waiting is told to the next identical call, once.
+    const denied = await this.unreportedRejection(req);
+    if (denied) return { status: 'rejected', approval: denied };
+
     await this.store.expireApprovals(this.now());
     const open = (await this.store.listApprovals({ status: 'pending', agent: identity.agent })).find(
       (a) => a.tool === tool.name && a.args_digest === argsDigest && a.user === identity.user,
@@ -92,6 +96,18 @@ export class ApprovalGate {
     return this.waitForDecision(req, approval);
   }
 
+  private async unreportedRejection(req: GateRequest): Promise<Approval | null> {
+    const rejected = (await this.store.listApprovals({ status: 'rejected', agent: req.identity.agent }))
+      .filter((a) => a.tool === req.tool.name && a.args_digest === req.argsDigest && a.user === req.identity.user)
+      .sort((a, b) => (b.decided_at ?? '').localeCompare(a.decided_at ?? ''));
+    const latest = rejected[0];
+    if (!latest) return null;
+    const key = `approval-reported:${latest.approval_id}`;
+    if (await this.store.getMeta(key)) return null;
+    await this.store.setMeta(key, new Date().toISOString());
+    return latest;
+  }
+
   private async waitForDecision(req: GateRequest, initial: Approval): Promise<GateOutcome> {
     const pollMs = this.opts.pollMs ?? 200;
     const deadline = Date.now() + this.opts.waitSeconds * 1000;
@@ -107,7 +123,10 @@ export class ApprovalGate {
         // Another identical call took it first: this one still needs a human.
         return { status: 'pending', approval };
       }
-      if (approval.status === 'rejected' || approval.status === 'cancelled') return { status: 'rejected', approval };
+      if (approval.status === 'rejected' || approval.status === 'cancelled') {
+        await this.store.setMeta(`approval-reported:${approval.approval_id}`, new Date().toISOString());
+        return { status: 'rejected', approval };
+      }
       if (approval.status === 'expired' || new Date(approval.expires_at) <= this.now()) return { status: 'expired', approval };
       if (Date.now() >= deadline || req.signal.aborted) return { status: 'pending', approval };
       if (req.progress && Date.now() - lastProgressAt >= 1000) {

@@ -19,11 +19,14 @@ import { CrmConnector } from '../connectors/crm.js';
 import { CalendarConnector } from '../connectors/calendar.js';
 import { mandateSelf } from './self.js';
 import { startIdentity, type IdentityRuntime } from './identity.js';
+import { watchPolicy, type PolicyWatcher } from './watch.js';
 
 export interface Runtime {
   services: Services;
   sandbox: Sandbox | null;
   identity: IdentityRuntime;
+  /** Fires when revocations or the config change (for notifications/tools/list_changed). */
+  policy: PolicyWatcher;
   /** Plain-words notes for stderr at start (sandbox in use, keychain fallback…). */
   notices: string[];
   close(): Promise<void>;
@@ -37,6 +40,8 @@ export interface RuntimeOptions {
   mcpResource: string;
   /** Fixed port for the embedded authorization server (0 = any). */
   authzPort?: number;
+  /** The config file to watch for edits (null: none). */
+  configFile?: string | null;
 }
 
 /** Builds every stage; the caller owns `close()`. */
@@ -69,7 +74,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
     const tools: readonly AnyTool[] = allTools;
     const toolByName = new Map(tools.map((t) => [t.name, t]));
-    const version = policyVersion(config.agents, config.approvals);
+    let version = policyVersion(config.agents, config.approvals);
     const services: Services = {
       config,
       logger,
@@ -92,10 +97,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         }
       },
     };
+    const policy = watchPolicy({
+      store, configFile: opts.configFile ?? null, logger,
+      apply: (next) => {
+        services.config = next;
+        version = policyVersion(next.agents, next.approvals);
+      },
+    });
+    closers.unshift(async () => policy.close());
     return {
       services,
       sandbox,
       identity,
+      policy,
       notices,
       async close() {
         for (const c of closers) await c().catch(() => undefined);

@@ -8,6 +8,7 @@ import { annotationsFor, type AnyTool } from '../../tools/define.js';
 import type { Services } from '../pipeline/services.js';
 import type { Identity } from '../identity/types.js';
 import { runToolCall } from '../pipeline/index.js';
+import type { PolicyWatcher } from '../runtime/watch.js';
 import { listedDescription, visibleTools } from '../policy/visibility.js';
 
 export const SERVER_NAME = 'mandate';
@@ -90,7 +91,7 @@ function describeTool(tool: AnyTool, effect: 'allow' | 'approve'): Tool {
 }
 
 /** A connected MCP server for `identity`. Call `connect(transport)` on it. */
-export function createMcpServer(services: Services, identity: Identity): Server {
+export function createMcpServer(services: Services, identity: Identity, policy?: PolicyWatcher): Server {
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Mandate' },
     {
@@ -102,6 +103,13 @@ export function createMcpServer(services: Services, identity: Identity): Server 
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await listToolsFor(services, identity) }));
+
+  if (policy) {
+    // What this agent may use changed (a revocation, an edited config): clients re-list.
+    const stop = policy.onChange(() => { void server.sendToolListChanged().catch(() => undefined); });
+    const previous = server.onclose;
+    server.onclose = () => { stop(); previous?.(); };
+  }
 
   server.setRequestHandler(LooseCallToolRequest, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken;

@@ -151,7 +151,7 @@ export async function serveHttp(
         },
       });
       transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
-      const mcp = createMcpServer(runtime!.services, identity);
+      const mcp = createMcpServer(runtime!.services, identity, runtime!.policy);
       mcp.onerror = (err) => log.warn({ err: { message: err.message } }, 'MCP protocol error');
       await mcp.connect(transport);
       await transport.handleRequest(req, res, body);

@@ -8,7 +8,7 @@ import { createMcpServer } from '../server/mcp.js';
 /** Serves until stdin closes; resolves then. */
 export async function serveStdio(runtime: Runtime, agent: string): Promise<void> {
   const identity = await runtime.identity.stdioIdentity(agent, `stdio-${randomUUID()}`);
-  const server = createMcpServer(runtime.services, identity);
+  const server = createMcpServer(runtime.services, identity, runtime.policy);
   const transport = new StdioServerTransport();
   const log = runtime.services.logger;
   // A malformed frame must not stop the server: the SDK reports it here and reads on.

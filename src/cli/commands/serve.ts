@@ -34,7 +34,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   };
 
   if (transport === 'stdio') {
-    const runtime = await startRuntime({ home: io.home, config, logger, mcpResource: `urn:mandate:stdio` });
+    const runtime = await startRuntime({ home: io.home, config, logger, mcpResource: `urn:mandate:stdio`, configFile: file });
     announce(runtime);
     const stop = async () => { await runtime.close(); process.exit(0); };
     process.once('SIGTERM', stop);
@@ -44,7 +44,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
 
-  const handle = await serveHttp((mcpUrl) => startRuntime({ home: io.home, config, logger, mcpResource: mcpUrl }), {
+  const handle = await serveHttp((mcpUrl) => startRuntime({ home: io.home, config, logger, mcpResource: mcpUrl, configFile: file }), {
     port,
     allowedOrigins: config.server?.allowedOrigins,
   });
