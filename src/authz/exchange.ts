@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { DelegationRegistry } from './delegations.js';
 import type { CurrentKey } from './keys.js';
 import { resolveTarget } from './targets.js';
+import { MCP_SCOPE } from './config.js';
 import type { ActClaim, JwtVerifier } from './verify.js';
 
 /** The RFC 8693 grant type. */
@@ -132,7 +133,12 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
     if (params.resource !== undefined && params.audience !== undefined && String(params.resource) !== String(params.audience)) {
       throw new errors.InvalidTarget('resource and audience disagree');
     }
-    const target = resolveTarget(resourceParam);
+    // Besides the upstream APIs, an agent may exchange for the MCP endpoint itself: the token
+    // it then presents to Mandate names the user (sub), the client (azp) and itself (act).
+    const forMcp = resourceParam === deps.mcpResource || (Array.isArray(resourceParam) && resourceParam.length === 1 && resourceParam[0] === deps.mcpResource);
+    const target = forMcp
+      ? ({ ok: true, resource: deps.mcpResource, scopes: [MCP_SCOPE] } as const)
+      : resolveTarget(resourceParam);
     if (!target.ok) throw new errors.InvalidTarget(target.reason);
 
     // TE-MAYACT: the delegation must name the current actor, for this client, and be active.
@@ -148,7 +154,8 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
 
     const requested = [...new Set((typeof params.scope === 'string' ? params.scope : '').split(' ').filter(Boolean))];
     if (requested.length === 0) throw new errors.InvalidScope('scope is required: name the scopes the tool needs', '');
-    const beyond = scopesBeyond(requested, delegation.scopes[target.resource] ?? [], target.scopes);
+    const granted = forMcp ? [MCP_SCOPE] : delegation.scopes[target.resource] ?? [];
+    const beyond = scopesBeyond(requested, granted, target.scopes);
     if (beyond.length > 0) {
       logger.info({ event: 'token_exchange_refused', user, agent: actor, aud: target.resource, scope: beyond.join(' '), reason: 'scope' }, 'token exchange refused');
       throw new errors.InvalidScope('requested scope exceeds the delegation', beyond.join(' '));
