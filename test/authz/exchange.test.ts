@@ -131,12 +131,21 @@ describe('token exchange: refusals', () => {
     ['an unknown API', 'https://evil.example.com/api'],
     ['a fragment', `${RESOURCES.slack}#x`],
     ['a relative URI', '/api'],
-    ['the MCP resource itself', MCP],
   ])('RI-PARAM: %s as resource is invalid_target', async (_label, resource) => {
     const { token: subject } = await subjectToken(t.authz);
     const r = await exchange(t.authz, MANDATE, { subject, resource, scope: 'chat:write' });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe('invalid_target');
+  });
+
+  it('the MCP endpoint itself is a target for mandate:tools only (an agent names itself as actor to Mandate)', async () => {
+    const { token: subject } = await subjectToken(t.authz);
+    const ok = await exchange(t.authz, DEMO_AGENT, { subject, actor: await actorToken(t.authz, DEMO_AGENT), resource: MCP, scope: 'mandate:tools' });
+    expect(ok.status).toBe(200);
+    const claims = decodeJwt(String(ok.body.access_token));
+    expect(claims).toMatchObject({ aud: MCP, sub: 'demo-user', scope: 'mandate:tools', act: { sub: 'demo-agent' } });
+    const wider = await exchange(t.authz, MANDATE, { subject, resource: MCP, scope: 'chat:write' });
+    expect(wider.body.error).toBe('invalid_scope');
   });
 
   it('RI-PARAM: two resources at once are invalid_target', async () => {
