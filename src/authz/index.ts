@@ -55,6 +55,8 @@ export interface ClientRegistration {
   /** Default: client_credentials, refresh_token, token exchange (+ authorization_code with redirect_uris). */
   grant_types?: string[];
   token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  /** `native` lets a loopback redirect URI match on any port (RFC 8252 §7.3), as a CLI needs. */
+  application_type?: 'web' | 'native';
 }
 
 /** A delegation provisioned without a browser (the sandbox's demo delegations, tests). */
@@ -239,6 +241,7 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
         redirect_uris: redirectUris,
         response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
         token_endpoint_auth_method: c.token_endpoint_auth_method ?? 'client_secret_basic',
+        ...(c.application_type ? { application_type: c.application_type } : {}),
       };
       await clients.upsert(c.client_id, metadata as Parameters<typeof clients.upsert>[1]);
       try {

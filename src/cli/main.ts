@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   policy: async () => (await import('./commands/policy-cli.js')).runPolicyCli,
   sandbox: async () => (await import('./commands/sandbox.js')).runSandbox,
   agents: async () => (await import('./commands/agents.js')).runAgents,
+  login: async () => (await import('./commands/login.js')).runLogin,
 };
 
 const USAGE = `usage: mandate <command>
@@ -30,6 +31,7 @@ const USAGE = `usage: mandate <command>
   revoke --agent ID [--tool NAME]                            revoke a delegation or one capability
   policy explain --agent ID --tool NAME [--args JSON]        the decision and the rule that made it
   agents list | agents register ID                            agent identities (credentials go to the keychain)
+  login --agent ID [--no-browser]                             a user's consent naming the agent (code + PKCE)
   sandbox | sandbox token --agent ID --tool NAME              the emulated APIs alone; a sandbox per-tool token
   config schema | config check                                the config's JSON Schema; validate the config
   doctor                                                      check config, keychain, store, authorization server, upstreams

@@ -49,6 +49,9 @@ export interface IdentityOptions {
   authzPort?: number;
 }
 
+/** Where `mandate login` receives the authorization code (any loopback port matches). */
+export const LOGIN_REDIRECT = 'http://127.0.0.1/callback';
+
 /** Secret store accounts (values never leave the secret store except to the token endpoint). */
 export const SECRET_ACCOUNTS = {
   client: (id: string) => `client:${id}`,
@@ -112,7 +115,11 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
   const issuer = authz.issuer;
   const isJtiRevoked = (jti: string) => store.isJtiRevoked(jti);
   const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client('mandate'));
-  await authz.registerClient({ client_id: 'mandate', client_secret: mandateSecret, client_name: 'Mandate' });
+  // Mandate's own client also runs `mandate login` (authorization code + PKCE, loopback redirect).
+  await authz.registerClient({
+    client_id: 'mandate', client_secret: mandateSecret, client_name: 'Mandate',
+    redirect_uris: [LOGIN_REDIRECT], application_type: 'native',
+  });
   const broker = createTokenBroker({ issuer, clientId: 'mandate', clientSecret: mandateSecret, logger });
 
   // Each agent the sandbox knows: a registered client with its own secret, and the demo
@@ -230,16 +237,16 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
   const broker = createTokenBroker({ issuer: as.issuer, clientId: as.clientId, clientSecret, logger: opts.logger });
   const tokens = brokerTokenStage(broker, async (identity) => {
     if (identity.bearer) return { subject: fixedSubject(identity.bearer, `bearer:${identity.sessionId}`) };
+    // `mandate login` kept the delegation's refresh token, issued to Mandate's client with the
+    // agent named as requested actor; the subject token it yields already carries `act`.
     const refreshToken = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.delegation(identity.agent));
-    const agentSecret = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.client(identity.agent));
-    if (!refreshToken || !agentSecret) throw new TokenUnavailable(`no delegation to agent ${identity.agent}: run "mandate login --agent ${identity.agent}"`);
-    const oauth = { issuer: as.issuer, clientId: identity.agent, clientSecret: agentSecret };
+    if (!refreshToken) throw new TokenUnavailable(`no delegation to agent ${identity.agent}: run "mandate login --agent ${identity.agent}"`);
     return {
       subject: refreshingSubject({
-        ...oauth, refreshToken, resource: opts.mcpResource,
+        issuer: as.issuer, clientId: as.clientId, clientSecret, refreshToken,
         onRotate: (t) => secrets.setPassword(secrets.service, SECRET_ACCOUNTS.delegation(identity.agent), t),
+        key: `delegation:${identity.agent}`,
       }),
-      actor: clientCredentialsActor({ ...oauth, resource: opts.mcpResource }),
     };
   }, { revokeJti: (jti, exp) => opts.store.revokeJti(jti, exp) });
   return {

@@ -21,7 +21,7 @@ export interface HttpMandate {
 
 /** Starts Mandate over HTTP on an ephemeral port with the sandbox and `config`. */
 export async function startHttpMandate(config: unknown = {}): Promise<HttpMandate> {
-  const { home } = tempHome();
+  const { home } = tempHome(config); // the same config on disk, for CLI commands run beside it
   process.env.MANDATE_SECRETS ??= 'file';
   const parsed = parseConfig(config);
   const handle = await serveHttp((mcpUrl) => startRuntime({ home, config: parsed, logger: silentLogger(), mcpResource: mcpUrl }), { port: 0 });
