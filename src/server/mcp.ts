@@ -124,7 +124,9 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
           ? undefined
           : (progress, message) =>
               extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } }),
-      elicit: clientCaps?.elicitation
+      // Form elicitation only (a client may declare URL mode alone); a failed elicitation is no
+      // decision: the call goes on waiting for a human out of band.
+      elicit: clientCaps?.elicitation?.form
         ? async (summary) => {
             const r = await server.elicitInput(
               {
@@ -136,7 +138,7 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
                 },
               },
               { signal: extra.signal },
-            );
+            ).catch(() => ({ action: 'cancel' as const, content: undefined }));
             if (r.action === 'accept') return r.content?.confirm === true ? 'accept' : 'decline';
             return r.action;
           }
