@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { DelegationRegistry } from './delegations.js';
 import { SIGNING_ALG } from './keys.js';
 import { errorPage } from './pages.js';
+import { PROVIDER_SCOPES } from '../resources.js';
 
 type OidcModule = typeof import('oidc-provider');
 
@@ -105,7 +106,9 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
       short: { httpOnly: true, sameSite: 'lax' },
     },
     claims: { openid: ['sub'], profile: ['name'], email: ['email'] },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // Advertised and accepted in client registrations (MCP clients register with the scope the
+    // resource's challenge names); each is still granted per resource.
+    scopes: ['openid', 'offline_access', 'profile', 'email', MCP_SCOPE, ...new Set(Object.values(PROVIDER_SCOPES).flat())],
     clientDefaults: {
       grant_types: ['authorization_code'],
       id_token_signed_response_alg: SIGNING_ALG,

@@ -94,7 +94,8 @@ export function interactionHandler(deps: InteractionDeps) {
         const client = await provider.Client.find(clientId);
         send(res, 200, consentPage({
           action: `/interaction/${uid}/confirm`,
-          agent,
+          // A client acting as its own agent is shown by its registered name (and id, which is what the audit trail records).
+          agent: agent === clientId && client?.clientName ? `${client.clientName} (${clientId})` : agent,
           ...(agent !== clientId ? { viaClient: client?.clientName ?? clientId } : {}),
           user: user ? `${user.name}${user.email ? ` (${user.email})` : ''}` : accountId,
           sections,

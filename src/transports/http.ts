@@ -91,9 +91,13 @@ export async function serveHttp(
     const log = runtime.services.logger;
     try {
       const url = new URL(req.url ?? '/', base());
-      if (req.method === 'GET' && url.pathname.startsWith('/.well-known/oauth-protected-resource')) {
+      if (url.pathname.startsWith('/.well-known/oauth-protected-resource')) {
+        // Public metadata: browser-based clients (the MCP Inspector) read it across origins.
+        const cors = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', 'access-control-allow-headers': 'mcp-protocol-version' };
+        if (req.method === 'OPTIONS') { res.writeHead(204, cors).end(); return; }
+        if (req.method !== 'GET') return jsonRpcError(res, 405, -32601, 'use GET');
         if (!runtime!.identity.issuer) return jsonRpcError(res, 404, -32601, 'no authorization server configured');
-        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors });
         res.end(JSON.stringify({
           resource: mcpUrl(),
           authorization_servers: [runtime!.identity.issuer],
