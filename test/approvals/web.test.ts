@@ -2,7 +2,7 @@
 // a call waiting for approval appears without a reload, with its arguments shown as text;
 // Approve completes the waiting call and Deny gives the agent the reason; requests without the
 // CSRF token, from another origin or with a foreign Host change nothing. Screenshots for the
-// README are written to docs/.
+// README are written to docs/ when MANDATE_SCREENSHOTS=1.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -19,7 +19,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`approval page tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
 
-const DOCS = path.join(ROOT, 'docs');
+// The README's screenshots are refreshed on demand (MANDATE_SCREENSHOTS=1 npm test); otherwise
+// they go to an ignored folder, so a test run leaves the work tree as it found it.
+const DOCS = process.env.MANDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs') : path.join(ROOT, 'test/.artifacts');
+fs.mkdirSync(DOCS, { recursive: true });
 const HOSTILE = 'Deploy finished <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & "done"';
 
 /** One raw HTTP request to the page, with any Host / Origin (fetch would not let us set Host). */
