@@ -5,6 +5,7 @@ import { ulid } from 'ulid';
 import type { Store, Approval } from '../store/types.js';
 import type { Identity } from '../identity/types.js';
 import type { AnyTool } from '../../tools/define.js';
+import { scrubTokens } from '../audit/redact.js';
 
 export interface GateRequest {
   identity: Identity;
@@ -76,7 +77,8 @@ export class ApprovalGate {
         tool: tool.name,
         args_digest: argsDigest,
         args: req.displayArgs,
-        summary: tool.summarize(req.args as never),
+        // The summary quotes raw arguments: token-shaped text in them is scrubbed as in the audit trail.
+        summary: scrubTokens(tool.summarize(req.args as never)),
         created_at: created.toISOString(),
         expires_at: new Date(created.getTime() + this.opts.ttlSeconds * 1000).toISOString(),
       });

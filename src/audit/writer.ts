@@ -3,7 +3,7 @@
 // leaks: whatever a caller passes, secrets in `args` and token-shaped text in `reason` are
 // redacted here, and `token` keeps only `jti`, `aud`, `scope`, `exp`.
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { AppendAuditOptions, Store } from '../store/types.js';
 import type { AuditInput, AuditRecord } from './record.js';
 import { redactSecrets, scrubTokens } from './redact.js';
 
@@ -23,19 +23,20 @@ export class AuditLog {
   }
 
   /**
-   * Appends one record and resolves once it is on disk, with its `seq`, `ts` and hashes.
+   * Appends one record and resolves once it is on disk, with its `seq`, `ts` and hashes
+   * (`{ durable: false }`: once it is committed; a later durable record flushes it to disk).
    * Rejects when the store fails: the caller must then not return the call's result.
    */
-  async record(input: AuditInput): Promise<AuditRecord> {
-    const [record] = await this.recordMany([input]);
+  async record(input: AuditInput, options?: AppendAuditOptions): Promise<AuditRecord> {
+    const [record] = await this.recordMany([input], options);
     return record!;
   }
 
   /** Appends several records of one moment, consecutively, in one transaction. */
-  async recordMany(inputs: AuditInput[]): Promise<AuditRecord[]> {
+  async recordMany(inputs: AuditInput[], options?: AppendAuditOptions): Promise<AuditRecord[]> {
     const safe = inputs.map(sanitize);
     try {
-      const records = await this.store.appendAudit(safe);
+      const records = await this.store.appendAudit(safe, options);
       for (const r of records) {
         this.logger?.debug(
           { call_id: r.call_id, session_id: r.session_id, agent: r.agent, tool: r.tool, event: r.event, seq: r.seq },

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { configPath } from './paths.js';
+import { formatConfigIssues } from '../policy/config.js';
 
 export class ConfigError extends Error {
   constructor(message: string, readonly file: string) {
@@ -20,16 +21,15 @@ export interface LoadedConfig {
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
-/** Formats zod issues as `path.to.key: message` lines. */
+/**
+ * Formats zod issues as `path.to.key: message` lines (the policy module's wording, which names
+ * the branch of a union the value was meant for); a hostile, huge key is shortened in the middle.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
+  const plain = issues.map((i) => (i.code === 'unrecognized_keys' && i.message.startsWith('Unrecognized key') ? { ...i, message: 'unknown key' } : i));
+  return formatConfigIssues(plain)
     .slice(0, 10)
-    .map((i) => {
-      const at = i.path.map(String).join('.');
-      const keys = i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.map((k) => (at ? `${at}.${k}` : k)).join(', ') : '';
-      if (keys) return `${keys}: unknown key`;
-      return `${at || '(root)'}: ${i.message}`;
-    })
+    .map((line) => (line.length > 300 ? `${line.slice(0, 150)} … ${line.slice(-150)}` : line))
     .join('\n');
 }
 

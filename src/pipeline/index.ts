@@ -1,7 +1,7 @@
 // The path of one tool call, as one table: each step does one thing and either passes the
 // call on or ends it with a contract error. Every end writes its audit record durably before
 // the result goes back.
-import { ulid } from 'ulid';
+import { newCallId } from './call-id.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AnyTool } from '../../tools/define.js';
 import type { Identity } from '../identity/types.js';
@@ -58,7 +58,7 @@ const STEPS: ReadonlyArray<[name: string, step: Step]> = [
 
 /** Runs one tool call through every step and returns the result the model sees. */
 export async function runToolCall(services: Services, identity: Identity, req: CallRequest): Promise<CallToolResult> {
-  const call: CallState = { callId: ulid(), startedAt: Date.now(), identity, req };
+  const call: CallState = { callId: newCallId(), startedAt: Date.now(), identity, req };
   const log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool: req.name });
   try {
     for (const [name, step] of STEPS) {
@@ -102,9 +102,22 @@ async function resolveTool(s: Services, c: CallState): Promise<void> {
 async function recordReceived(s: Services, c: CallState): Promise<void> {
   const raw = c.req.arguments;
   const args = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  c.digest = argsDigest(raw ?? {});
-  c.displayArgs = redactArgs(c.tool?.name ?? c.req.name, args, s.config.audit?.redact);
-  await s.audit.record(auditInput(s, c, { event: 'received' }));
+  let unreadable: unknown;
+  try {
+    c.digest = argsDigest(raw ?? {});
+    c.displayArgs = redactArgs(c.tool?.name ?? c.req.name, args, s.config.audit?.redact);
+  } catch (err) {
+    unreadable = err; // nested too deep to digest: still received (and recorded), then refused
+  }
+  // Committed before anything goes upstream; a write's record is also on disk before its side
+  // effect, any other call's is flushed to disk with its outcome record, before the result
+  // returns (one fsync per read call instead of two).
+  await s.audit.record(auditInput(s, c, { event: 'received' }), { durable: c.tool?.access === 'write' });
+  if (unreadable !== undefined) {
+    throw new InvalidArguments('arguments are nested too deeply (at most 500 levels)', {
+      extras: { field: '(arguments)' }, detail: unreadable instanceof Error ? unreadable.message : String(unreadable),
+    });
+  }
 }
 
 async function currentDecision(s: Services, c: CallState, withArgs: boolean): Promise<Decision> {

@@ -35,7 +35,8 @@ export interface ConnectorStage {
 }
 
 export interface AuditStage {
-  record(input: AuditInput): Promise<AuditRecord>;
+  /** Resolves once the record is durable (`{ durable: false }`: committed, made durable by the next durable record). */
+  record(input: AuditInput, options?: { durable?: boolean }): Promise<AuditRecord>;
 }
 
 /** Everything the pipeline calls. */

@@ -16,13 +16,21 @@ function describe(issues: readonly z.core.$ZodIssue[]): { message: string; field
   return { field, message: `${field}: ${first.message}${more}` };
 }
 
+// `.strict()` builds a new schema, which zod compiles again on its first parse: make it once per tool.
+const strictInputs = new WeakMap<AnyTool, z.ZodObject>();
+function strictInput(tool: AnyTool): z.ZodObject {
+  let schema = strictInputs.get(tool);
+  if (!schema) strictInputs.set(tool, (schema = tool.input.strict()));
+  return schema;
+}
+
 /** The arguments, parsed; or `invalid_arguments` naming the first bad field. */
 export function validateArguments(tool: AnyTool, raw: unknown): Record<string, unknown> {
   const input = raw === undefined ? {} : raw;
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidArguments('arguments must be a JSON object', { extras: { field: '(arguments)' } });
   }
-  const r = tool.input.strict().safeParse(input);
+  const r = strictInput(tool).safeParse(input);
   if (!r.success) {
     const d = describe(r.error.issues);
     throw new InvalidArguments(`Invalid arguments for ${tool.name}: ${d.message}`, { extras: { field: d.field } });

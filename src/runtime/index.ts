@@ -6,6 +6,8 @@ import type { AnyTool } from '../../tools/define.js';
 import { allTools } from '../../tools/index.js';
 import type { Config } from '../config/schema.js';
 import { isSandbox } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
+import { unmatchedToolKeys } from '../policy/config.js';
 import type { Logger } from '../log.js';
 import type { ConnectorStage, Services, TokenStage } from '../pipeline/services.js';
 import { openStore } from '../store/index.js';
@@ -47,6 +49,9 @@ export interface RuntimeOptions {
 /** Builds every stage; the caller owns `close()`. */
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { config, logger, home } = opts;
+  // A tool key naming no tool (a typo such as slack_post_mesage) would silently leave the defaults in force.
+  const unmatched = unmatchedToolKeys(config.agents, allTools.map((t) => t.name));
+  if (unmatched.length) throw new ConfigError(`invalid config:\n${unmatched.slice(0, 10).join('\n')}`, '(config)');
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const store = openStore(home);
   const notices: string[] = [];

@@ -15,17 +15,21 @@ export const SERVER_NAME = 'mandate';
 export const SERVER_VERSION = '0.1.0';
 
 /**
- * tools/call as the protocol layer parses it: loose, so that a malformed request reaches the
- * SDK's own check and gets JSON-RPC -32602 (invalid params) rather than -32603.
+ * tools/call as the protocol layer parses it: loose (any params), so that a malformed request
+ * reaches the SDK's own check (CallToolRequestSchema, run before the handler) and gets JSON-RPC
+ * -32602 (invalid params) rather than -32603 with a raw validation dump.
  */
 const LooseCallToolRequest = z.object({
   method: z.literal('tools/call'),
-  params: z.looseObject({
-    name: z.string(),
-    arguments: z.unknown().optional(),
-    _meta: z.looseObject({ progressToken: z.union([z.string(), z.number()]).optional() }).optional(),
-  }),
+  params: z.unknown(),
 });
+
+/** tools/call params once the SDK has checked them against CallToolRequestSchema. */
+interface CheckedCallParams {
+  name: string;
+  arguments?: unknown;
+  _meta?: { progressToken?: string | number };
+}
 
 /** The error envelope of an isError result, as JSON Schema (see `jsonSchemasOf`). */
 const ERROR_ENVELOPE = {
@@ -112,11 +116,12 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
   }
 
   server.setRequestHandler(LooseCallToolRequest, async (request, extra) => {
-    const progressToken = request.params._meta?.progressToken;
+    const params = request.params as CheckedCallParams;
+    const progressToken = params._meta?.progressToken;
     const clientCaps = server.getClientCapabilities();
     return runToolCall(services, { ...identity, sessionId: extra.sessionId ?? identity.sessionId }, {
-      name: request.params.name,
-      arguments: request.params.arguments,
+      name: params.name,
+      arguments: params.arguments,
       mcpRequestId: extra.requestId,
       signal: extra.signal,
       progress:

@@ -2,7 +2,9 @@
 // CLI at the same time. Decides how writes stay safe across processes (every write is a
 // `BEGIN IMMEDIATE` transaction under a 5 s busy timeout, retried once on SQLITE_BUSY) and
 // how audit appends stay durable but cheap (`synchronous=FULL`; appends made in the same
-// tick share one transaction, hence one fsync, committed on `setImmediate`).
+// tick share one transaction, hence one fsync, committed on `setImmediate`; a batch of only
+// `durable: false` appends commits without the fsync, and the next durable commit, which
+// flushes the write-ahead log, makes it durable too).
 import { closeSync, existsSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -14,6 +16,7 @@ import { MIGRATIONS, migrate } from './migrations.js';
 import { approvalFromRow, auditFromText, delegationFromRow, revocationFromRow } from './rows.js';
 import type { ApprovalRow, DelegationRow, RevocationRow } from './rows.js';
 import type {
+  AppendAuditOptions,
   Approval,
   ApprovalDecision,
   ApprovalStatus,
@@ -47,6 +50,7 @@ export function openSqliteStore(path: string): SqliteStore {
 
 interface PendingAppend {
   inputs: NormalizedAuditInput[];
+  durable: boolean;
   resolve: (records: AuditRecord[]) => void;
   reject: (err: unknown) => void;
 }
@@ -138,7 +142,7 @@ class SqliteStoreImpl implements SqliteStore {
 
   // ---------------------------------------------------------------- audit
 
-  appendAudit(inputs: AuditInput[]): Promise<AuditRecord[]> {
+  appendAudit(inputs: AuditInput[], options: AppendAuditOptions = {}): Promise<AuditRecord[]> {
     if (this.closed) return Promise.reject(new StoreError('closed', 'the store is closed'));
     if (inputs.length === 0) return Promise.resolve([]);
     let normalized: NormalizedAuditInput[];
@@ -150,7 +154,7 @@ class SqliteStoreImpl implements SqliteStore {
       return Promise.reject(new StoreError('invalid', `invalid audit record: ${what}`));
     }
     return new Promise<AuditRecord[]>((resolve, reject) => {
-      this.queue.push({ inputs: normalized, resolve, reject });
+      this.queue.push({ inputs: normalized, durable: options.durable !== false, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flushAudit());
@@ -165,7 +169,11 @@ class SqliteStoreImpl implements SqliteStore {
     this.queue = [];
     if (batch.length === 0) return;
     let sealed: AuditRecord[][];
+    // A batch nobody waits to see on disk commits without the fsync (NORMAL: in WAL mode still
+    // safe from a crash of this process); every other write of this connection stays FULL.
+    const durable = batch.some((p) => p.durable);
     try {
+      if (!durable) this.st('PRAGMA synchronous = NORMAL').run();
       sealed = this.write(() => {
         let head = this.headForAppend();
         const ts = new Date().toISOString();
@@ -187,6 +195,8 @@ class SqliteStoreImpl implements SqliteStore {
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
+    } finally {
+      if (!durable && !this.closed) this.st('PRAGMA synchronous = FULL').run();
     }
     this.counters.auditTransactions++;
     for (let i = 0; i < batch.length; i++) {

@@ -117,15 +117,24 @@ export interface Delegation {
   updated_at: string;
 }
 
+/** How an append must be on disk before it resolves (see `Store.appendAudit`). */
+export interface AppendAuditOptions {
+  /** Flushed to disk before resolving (default true); false: committed only. */
+  durable?: boolean;
+}
+
 /** Everything Mandate keeps. Implementations: `openSqliteStore` (embedded default). */
 export interface Store {
   // --- audit trail
   /**
    * Appends records as one chain segment: assigns `seq`, `ts`, `prev_hash`, `hash` in one
    * write transaction (so concurrent writers, even in other processes, build one chain) and
-   * moves the checkpoint in the same transaction. Resolves once the records are durable.
+   * moves the checkpoint in the same transaction. Resolves once the records are durable, or,
+   * with `{ durable: false }`, once they are committed (safe from a crash of this process,
+   * not yet from a power loss): they become durable with the next durable append, which
+   * flushes every commit before it.
    */
-  appendAudit(inputs: AuditInput[]): Promise<AuditRecord[]>;
+  appendAudit(inputs: AuditInput[], options?: AppendAuditOptions): Promise<AuditRecord[]>;
   readAudit(filter?: AuditFilter): Promise<AuditRecord[]>;
   /** Every record in `seq` order (for export), read in pages. */
   scanAudit(): AsyncIterable<AuditRecord>;

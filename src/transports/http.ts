@@ -123,7 +123,8 @@ export async function serveHttp(
       let body: unknown;
       if (req.method === 'POST') {
         const raw = await readBody(req);
-        if (raw === 'too_large') return jsonRpcError(res, 413, -32600, 'request body larger than 1 MiB');
+        // The rest of an oversized body is not read, so the connection cannot carry another request.
+        if (raw === 'too_large') return jsonRpcError(res, 413, -32600, 'request body larger than 1 MiB', { connection: 'close' });
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {

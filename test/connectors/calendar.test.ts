@@ -183,7 +183,7 @@ describe('interpretCalendar', () => {
   });
   it('scrubs token-shaped text and copes with bodies that are not Google JSON', () => {
     const v = interpretCalendar(res(400, { error: { message: 'bad token ya29.abcdefghijklmnop in request', errors: [{ reason: 'invalid' }] } }));
-    expect(v).toEqual({ kind: 'error', message: 'invalid (400): bad token [redacted:token] in request' });
+    expect(v).toEqual({ kind: 'error', message: 'invalid (400): bad token [redacted] in request' });
     expect(interpretCalendar(res(502, '<html>Bad Gateway</html>'))).toEqual({ kind: 'error', message: 'HTTP 502 (502)' });
   });
 });
