@@ -1,5 +1,7 @@
 // Capabilities, approvals and revocation end to end over stdio with the SDK's Client and the
 // CLI, against a Slack emulator this test owns (so it can see every request the upstream got).
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { decodeJwt } from 'jose';
@@ -182,6 +184,25 @@ describe('revocation, one capability at a time', () => {
     for (let i = 0; i < 40 && changed.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(changed.length).toBeGreaterThan(0);
     expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('slack_read_history');
+  });
+
+  it('an edited config takes effect without a restart and the client is told to re-list; a bad edit changes nothing', async () => {
+    const { client, home } = await open({});
+    const changed: number[] = [];
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed.push(Date.now()); });
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('slack_post_message');
+    const file = path.join(home, 'config.json');
+    fs.writeFileSync(file, '{"agents": {"demo-agent": {"readOnly": "yes please"}}}');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(changed).toEqual([]);
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('slack_post_message');
+    fs.writeFileSync(file, JSON.stringify({ providers: providers(), agents: { 'demo-agent': { readOnly: true } } }));
+    for (let i = 0; i < 40 && changed.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(changed.length).toBeGreaterThan(0);
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('slack_read_history');
+    expect(names).not.toContain('slack_post_message');
+    expect(sc(await post(client, 'after the edit')).error.code).toBe('read_only');
   });
 
   it('revoking the whole delegation refuses the next call with delegation_revoked', async () => {
