@@ -1,6 +1,9 @@
 // Working-hours windows such as "08:00-19:00 Europe/Berlin": parsing them, and deciding
 // whether an event's start and end lie inside the window on that day in that zone. Zone
-// arithmetic goes through Intl, so daylight-saving changes are the zone's, not a fixed offset.
+// arithmetic goes through Intl (src/time/zone.ts), so daylight-saving changes are the zone's.
+import { instantOf, isTimeZone, wallTime, type WallTime } from '../time/zone.js';
+
+export { isTimeZone };
 
 /** "HH:MM-HH:MM Area/City"; the end may be 24:00. */
 export const HOURS_PATTERN = /^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]|24):([0-5][0-9]) (\S+)$/;
@@ -14,16 +17,6 @@ export interface HoursWindow {
   text: string;
 }
 
-/** True when Intl knows the zone (e.g. "Europe/Berlin"). */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Parses a window; undefined when the text, the times or the zone are not valid. */
 export function parseHours(text: string): HoursWindow | undefined {
   const m = HOURS_PATTERN.exec(text);
@@ -33,54 +26,6 @@ export function parseHours(text: string): HoursWindow | undefined {
   const timeZone = m[5]!;
   if (endMinute > 24 * 60 || endMinute <= startMinute || !isTimeZone(timeZone)) return undefined;
   return { startMinute, endMinute, timeZone, text };
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-/** The wall-clock time of an instant in a zone. */
-function wallTime(instant: number, zone: string): WallTime {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(new Date(instant))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
-}
-
-/** The instant a wall-clock time names in a zone (a time inside a DST gap lands next to it). */
-function instantOf(w: WallTime, zone: string): number {
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  const offsetAt = (t: number) => {
-    const l = wallTime(t, zone);
-    return Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second) - Math.floor(t / 1000) * 1000;
-  };
-  const guess = asUtc - offsetAt(asUtc);
-  return asUtc - offsetAt(guess);
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

@@ -5,7 +5,7 @@ import { defineTool } from '../define.js';
 import { InvalidArguments } from '../../src/errors.js';
 import type { CalendarConnector } from '../../src/connectors/calendar.js';
 import { eventOutput, sendUpdatesInput, short, toEventOutput } from './lib/shape.js';
-import { isTimeZone } from './lib/zone.js';
+import { isTimeZone } from '../../src/time/zone.js';
 
 const input = z.object({
   summary: z.string().min(1).max(1024).describe('Title of the event.'),

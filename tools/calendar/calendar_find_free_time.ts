@@ -5,7 +5,7 @@ import { defineTool } from '../define.js';
 import { InvalidArguments } from '../../src/errors.js';
 import type { CalendarConnector } from '../../src/connectors/calendar.js';
 import { findFreeSlots, parseClock, type Interval } from './lib/free-slots.js';
-import { formatInZone, isTimeZone } from './lib/zone.js';
+import { formatInZone, isTimeZone } from '../../src/time/zone.js';
 import { short } from './lib/shape.js';
 
 const DAY = 86_400_000;

@@ -4,21 +4,13 @@
 // for the same day.
 import { etagFor, eventId, htmlLink, type CalendarState, type Colleague, type GoogleAttendee, type GoogleEvent } from './state.js';
 import { formatStamp, formatUtc } from './time.js';
+import { seededRandom } from '../random.js';
 
 /** The sandbox's demo user: the person every sandbox token speaks for. */
 export const DEMO_USER = { id: 'demo-user', email: 'dana@example.com', displayName: 'Dana Demo', timeZone: 'UTC' } as const;
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seed data's deterministic PRNG (see ../random.ts). */
+export const prng = seededRandom;
 
 const COLLEAGUES: ReadonlyArray<readonly [string, string]> = [
   ['sam.rivera@example.com', 'Sam Rivera'],

@@ -1,5 +1,6 @@
 // RFC 3339 as Calendar v3 reads and writes it: timestamps with a mandatory offset in query
 // parameters, wall-clock `dateTime` plus an IANA `timeZone` in event bodies, and UTC output.
+import { formatInZone, isTimeZone, offsetAt } from '../../time/zone.js';
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/i;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -12,24 +13,11 @@ export function parseInstant(s: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Whether `tz` is an IANA time zone this runtime knows. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isTimeZone, formatInZone };
 
 /** The zone's offset from UTC (ms) at an instant. */
 export function zoneOffset(tz: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(new Date(ms));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - Math.floor(ms / 1000) * 1000;
+  return offsetAt(ms, tz);
 }
 
 /**
@@ -64,12 +52,3 @@ export function formatStamp(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** `2025-03-04T09:00:00-05:00`: an instant as wall-clock time in `tz` (UTC gives `Z`). */
-export function formatInZone(ms: number, tz: string): string {
-  const offset = zoneOffset(tz, ms);
-  if (offset === 0) return formatUtc(ms);
-  const local = formatUtc(ms + offset).slice(0, 19);
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset) / 60_000;
-  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}

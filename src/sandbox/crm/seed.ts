@@ -3,6 +3,7 @@
 import { DEFAULT_PIPELINE_STAGES, LIFECYCLE_STAGES } from '../../connectors/crm.js';
 import type { CrmState, StoredObject } from './store.js';
 import { associate, emptyState } from './store.js';
+import { seededRandom } from '../random.js';
 
 /** The sandbox's user: the person the demo tokens are for, and the HubSpot owner of the demo deals. */
 export const DEMO_USER = { id: 'demo-user', name: 'Dana Demo', email: 'dana@example.com', hubspotOwnerId: '41629817' } as const;
@@ -10,17 +11,8 @@ export const DEMO_USER = { id: 'demo-user', name: 'Dana Demo', email: 'dana@exam
 /** The instant the seed data is written "as of". */
 export const SEED_NOW = new Date('2025-06-02T09:00:00.000Z');
 
-/** mulberry32: a tiny deterministic PRNG, enough for demo data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seed data's deterministic PRNG (see ../random.ts). */
+export const prng = seededRandom;
 
 const COMPANIES = [
   { name: 'Northwind Traders', domain: 'northwind.example', area: '206' },

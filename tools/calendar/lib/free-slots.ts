@@ -1,6 +1,6 @@
 // Free time from busy time: inside each day's working hours (in one zone), the gaps
 // between busy periods that are long enough for the meeting. Pure: values in, values out.
-import { instantOf, wallTime } from './zone.js';
+import { instantOf, wallTime } from '../../../src/time/zone.js';
 
 /** A half-open interval [start, end) of epoch milliseconds. */
 export interface Interval {

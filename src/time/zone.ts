@@ -1,5 +1,6 @@
 // Wall-clock time in an IANA zone, through Intl (so daylight-saving shifts are the zone's
-// own): what the calendar tools need to place working hours and to print times for people.
+// own): working-hours windows in policy, free slots and event times in the calendar tools and
+// the calendar emulator all place and print times through this one module.
 
 /** True when Intl knows the zone (e.g. "Europe/Berlin"). */
 export function isTimeZone(zone: string): boolean {
@@ -18,6 +19,7 @@ export interface WallTime {
   day: number;
   hour: number;
   minute: number;
+  second?: number;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -42,12 +44,12 @@ export function offsetAt(instant: number, zone: string): number {
 /** The wall-clock time of an instant in a zone. */
 export function wallTime(instant: number, zone: string): WallTime {
   const d = new Date(instant + offsetAt(instant, zone));
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes() };
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
 }
 
 /** The instant a wall-clock time names in a zone (hour 24 is the next midnight; a DST gap lands beside it). */
 export function instantOf(w: WallTime, zone: string): number {
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second ?? 0);
   return asUtc - offsetAt(asUtc - offsetAt(asUtc, zone), zone);
 }
 
