@@ -1,0 +1,36 @@
+// What the standards Mandate claims demand, one ID each (as in shared/design/REQUIREMENTS.md).
+// Tests cite an ID in their name; requirements.test.ts fails when an ID has no test.
+const MCP = 'https://modelcontextprotocol.io/specification/2025-11-25';
+
+export const REQUIREMENTS: Record<string, string> = {
+  'MCP-AUTH-PRM': `${MCP}/basic/authorization#authorization-server-discovery`,
+  'MCP-AUTH-401': `${MCP}/basic/authorization#error-handling`,
+  'MCP-AUTH-403': `${MCP}/basic/authorization#scope-challenge-handling`,
+  'MCP-AUTH-AUD': `${MCP}/basic/authorization#token-handling`,
+  'MCP-AUTH-NOPASS': `${MCP}/basic/authorization#access-token-privilege-restriction`,
+  'MCP-AUTH-RES': `${MCP}/basic/authorization#resource-parameter-implementation`,
+  'MCP-AUTH-PKCE': `${MCP}/basic/authorization#authorization-code-protection`,
+  'MCP-AUTH-NOSESSIONAUTH': `${MCP}/basic/security_best_practices#session-hijacking`,
+  'MCP-HTTP-ORIGIN': `${MCP}/basic/transports#security-warning`,
+  'MCP-HTTP-SESSION': `${MCP}/basic/transports#session-management`,
+  'MCP-TOOL-NAME': `${MCP}/server/tools#tool-names`,
+  'MCP-TOOL-OUT': `${MCP}/server/tools#output-schema`,
+  'MCP-TOOL-INERR': `${MCP}/server/tools#error-handling`,
+  'MCP-TOOL-ANNOT': `${MCP}/server/tools#tool`,
+  'MCP-META-KEYS': `${MCP}/basic/index#meta`,
+  'MCP-ELICIT-NOSECRET': `${MCP}/client/elicitation#security-considerations`,
+  'MCP-ELICIT-CAP': `${MCP}/client/elicitation#capabilities`,
+  'MCP-PROGRESS': `${MCP}/basic/utilities/progress`,
+  'MCP-CANCEL': `${MCP}/basic/utilities/cancellation`,
+  'TE-REQ': 'https://www.rfc-editor.org/rfc/rfc8693#section-2.1',
+  'TE-RESP': 'https://www.rfc-editor.org/rfc/rfc8693#section-2.2.1',
+  'TE-ACT': 'https://www.rfc-editor.org/rfc/rfc8693#section-4.1',
+  'TE-MAYACT': 'https://www.rfc-editor.org/rfc/rfc8693#section-4.4',
+  'TE-ERR': 'https://www.rfc-editor.org/rfc/rfc8693#section-2.2.2',
+  'RI-PARAM': 'https://www.rfc-editor.org/rfc/rfc8707#section-2',
+  'JWT-AT': 'https://www.rfc-editor.org/rfc/rfc9068#section-2',
+  'JWT-BCP': 'https://www.rfc-editor.org/rfc/rfc8725#section-3',
+  'REV-7009': 'https://www.rfc-editor.org/rfc/rfc7009#section-2.2',
+  'INTRO-7662': 'https://www.rfc-editor.org/rfc/rfc7662#section-2.2',
+  'PRM-9728': 'https://www.rfc-editor.org/rfc/rfc9728#section-3',
+};
