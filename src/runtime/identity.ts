@@ -12,13 +12,12 @@ import type { TokenVerifier } from '../sandbox/http.js';
 import { RESOURCES, type UpstreamProvider } from '../resources.js';
 import { DEMO_AGENT, DEMO_USER } from '../sandbox/index.js';
 import { openSecretStore, describeBackend, type SecretStore } from '../secrets/index.js';
-import {
-  createJwtVerifier, sandboxTokenVerifier, startAuthorizationServer, MCP_SCOPE,
-  type Delegation as AuthzDelegation, type DelegationRegistry, type EmbeddedAuthz,
+import type {
+  Delegation as AuthzDelegation, DelegationRegistry, EmbeddedAuthz, JwtVerifier,
 } from '../authz/index.js';
 import {
   clientCredentialsActor, createTokenBroker, fixedSubject, refreshingSubject,
-  type ActorSource, type PerToolRequest, type SubjectSource,
+  type ActorSource, type PerToolRequest, type SubjectSource, type TokenBroker,
 } from '../tokens/index.js';
 import { decide } from '../policy/decide.js';
 import { TokenUnavailable } from '../errors.js';
@@ -33,8 +32,10 @@ export interface IdentityRuntime {
   verifyBearer: ((token: string | undefined, sessionId: string) => Promise<Identity | { error: string; status: 401 | 403 }>) | null;
   /** The authorization server's issuer, for protected resource metadata. */
   issuer: string | null;
-  /** The embedded authorization server, in the sandbox. */
+  /** The embedded authorization server, in the sandbox (set once it has started). */
   authz: EmbeddedAuthz | null;
+  /** Resolves when the authorization server and the agents' delegations are ready. */
+  ready: Promise<void>;
   secrets: SecretStore;
   notices: string[];
   close(): Promise<void>;
@@ -48,6 +49,9 @@ export interface IdentityOptions {
   mcpResource: string;
   authzPort?: number;
 }
+
+/** The scope of tokens for the MCP endpoint itself. */
+const MCP_SCOPE = 'mandate:tools';
 
 /** Where `mandate login` receives the authorization code (any loopback port matches). */
 export const LOGIN_REDIRECT = 'http://127.0.0.1/callback';
@@ -111,16 +115,28 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
   if (config.authorizationServer) return configuredIdentity(opts, secrets, notices);
 
   const registry = storeBackedRegistry(store);
-  const authz = await startAuthorizationServer({ home, port: opts.authzPort ?? 0, mcpResource, registry, logger });
-  const issuer = authz.issuer;
   const isJtiRevoked = (jti: string) => store.isJtiRevoked(jti);
-  const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client('mandate'));
-  // Mandate's own client also runs `mandate login` (authorization code + PKCE, loopback redirect).
-  await authz.registerClient({
-    client_id: 'mandate', client_secret: mandateSecret, client_name: 'Mandate',
-    redirect_uris: [LOGIN_REDIRECT], application_type: 'native',
-  });
-  const broker = createTokenBroker({ issuer, clientId: 'mandate', clientSecret: mandateSecret, logger });
+
+  // The authorization server starts in the background: listing tools needs none of it, so a
+  // stdio client has its tools/list answered while oidc-provider is still loading (cold start).
+  const started = (async () => {
+    const { startAuthorizationServer, sandboxTokenVerifier, createJwtVerifier } = await import('../authz/index.js');
+    const authz = await startAuthorizationServer({ home, port: opts.authzPort ?? 0, mcpResource, registry, logger });
+    const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client('mandate'));
+    // Mandate's own client also runs `mandate login` (authorization code + PKCE, loopback redirect).
+    await authz.registerClient({
+      client_id: 'mandate', client_secret: mandateSecret, client_name: 'Mandate',
+      redirect_uris: [LOGIN_REDIRECT], application_type: 'native',
+    });
+    const broker = createTokenBroker({ issuer: authz.issuer, clientId: 'mandate', clientSecret: mandateSecret, logger });
+    const verifiers = Object.fromEntries(
+      (Object.keys(RESOURCES) as UpstreamProvider[]).map((p) => [
+        p, sandboxTokenVerifier({ issuer: authz.issuer, jwksUri: authz.jwksUri, audience: RESOURCES[p], isJtiRevoked }),
+      ]),
+    ) as Record<UpstreamProvider, TokenVerifier>;
+    const bearer = createJwtVerifier({ issuer: authz.issuer, jwksUri: authz.jwksUri, audience: mcpResource, isJtiRevoked });
+    return { authz, broker, verifiers, bearer };
+  })();
 
   // Each agent the sandbox knows: a registered client with its own secret, and the demo
   // user's delegation to it, bounded by the agent's capabilities.
@@ -129,6 +145,8 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
     let ready = agents.get(agent);
     if (!ready) {
       ready = (async () => {
+        const { authz } = await started;
+        const issuer = authz.issuer;
         const clientSecret = await secretFor(secrets, SECRET_ACCOUNTS.client(agent));
         await authz.registerClient({ client_id: agent, client_secret: clientSecret, client_name: `Agent ${agent}` });
         const { refreshToken } = await authz.provisionDelegation({
@@ -149,61 +167,72 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
     }
     return ready;
   };
-  await Promise.all([DEMO_AGENT, ...Object.keys(config.agents)].map(ensureAgent));
 
-  const tokens = brokerTokenStage(broker, async (identity) => {
+  const tokens = brokerTokenStage(async () => (await started).broker, async (identity) => {
     if (identity.bearer) return { subject: fixedSubject(identity.bearer, `bearer:${identity.sessionId}`) };
     return ensureAgent(identity.agent);
   }, registry);
 
   const upstreamVerifiers = Object.fromEntries(
     (Object.keys(RESOURCES) as UpstreamProvider[]).map((p) => [
-      p, sandboxTokenVerifier({ issuer, jwksUri: authz.jwksUri, audience: RESOURCES[p], isJtiRevoked }),
+      p, (async (token, scopes) => (await started).verifiers[p](token, scopes)) satisfies TokenVerifier,
     ]),
   ) as Record<UpstreamProvider, TokenVerifier>;
 
-  return {
+  const runtime: IdentityRuntime = {
     tokens,
     upstreamVerifiers,
-    stdioIdentity: async (agent, sessionId) => {
-      await ensureAgent(agent);
-      return { user: DEMO_USER.id, client: agent, agent, actorChain: [agent], sessionId };
-    },
-    verifyBearer: bearerVerifier(issuer, authz.jwksUri, mcpResource, isJtiRevoked),
-    issuer,
-    authz,
+    // The delegation is provisioned on the agent's first token, not here.
+    stdioIdentity: async (agent, sessionId) => ({ user: DEMO_USER.id, client: agent, agent, actorChain: [agent], sessionId }),
+    verifyBearer: async (token, sessionId) => bearerIdentity((await started).bearer, token, sessionId),
+    issuer: null,
+    authz: null,
+    ready: started
+      .then(async (s) => {
+        runtime.issuer = s.authz.issuer;
+        runtime.authz = s.authz;
+        await Promise.all([DEMO_AGENT, ...Object.keys(config.agents)].map(ensureAgent));
+      }),
     secrets,
     notices,
-    close: () => authz.close(),
+    close: async () => {
+      const s = await started.catch(() => null);
+      await s?.authz.close();
+    },
   };
+  runtime.ready.catch((err: unknown) => {
+    logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'the embedded authorization server could not start; tool calls will fail with token_unavailable');
+  });
+  return runtime;
 }
 
 /** Checks an HTTP bearer token for this MCP resource and reads the caller's identity from it. */
-function bearerVerifier(issuer: string, jwksUri: string, mcpResource: string, isJtiRevoked: (jti: string) => Promise<boolean>): IdentityRuntime['verifyBearer'] {
-  const verify = createJwtVerifier({ issuer, jwksUri, audience: mcpResource, isJtiRevoked });
-  return async (token, sessionId) => {
-    if (!token) return { status: 401, error: 'a bearer token is required' };
-    const r = await verify(token);
-    if (!r.ok) {
-      const why = { missing: 'a bearer token is required', expired: 'the token has expired', wrong_audience: 'the token was not issued for this server', revoked: 'the token was revoked', invalid: 'the token is not valid' } as const;
-      return { status: 401, error: why[r.reason as keyof typeof why] ?? 'the token is not valid' };
-    }
-    const claims = r.claims as Record<string, unknown>;
-    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-    if (!scopes.includes(MCP_SCOPE)) return { status: 403, error: `the token lacks the ${MCP_SCOPE} scope` };
-    const client = String(claims.azp ?? claims.client_id ?? '');
-    const chain = actorChainFrom(claims);
-    const agent = chain[0] ?? client;
-    return { user: String(claims.sub), client, agent, actorChain: chain.length ? chain : [agent], sessionId, bearer: token };
-  };
+async function bearerIdentity(verify: JwtVerifier, token: string | undefined, sessionId: string): Promise<Identity | { error: string; status: 401 | 403 }> {
+  if (!token) return { status: 401, error: 'a bearer token is required' };
+  const r = await verify(token);
+  if (!r.ok) {
+    const why = { missing: 'a bearer token is required', expired: 'the token has expired', wrong_audience: 'the token was not issued for this server', revoked: 'the token was revoked', invalid: 'the token is not valid' } as const;
+    return { status: 401, error: why[r.reason as keyof typeof why] ?? 'the token is not valid' };
+  }
+  const claims = r.claims as Record<string, unknown>;
+  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+  if (!scopes.includes(MCP_SCOPE)) return { status: 403, error: `the token lacks the ${MCP_SCOPE} scope` };
+  const client = String(claims.azp ?? claims.client_id ?? '');
+  const chain = actorChainFrom(claims);
+  const agent = chain[0] ?? client;
+  return { user: String(claims.sub), client, agent, actorChain: chain.length ? chain : [agent], sessionId, bearer: token };
 }
 
 /** The per-tool token stage over a broker; `sources` gives the subject (and actor) of an identity. */
 function brokerTokenStage(
-  broker: ReturnType<typeof createTokenBroker>,
+  getBroker: () => Promise<TokenBroker>,
   sources: (identity: Identity) => Promise<{ subject: SubjectSource; actor?: ActorSource }>,
   registry: Pick<DelegationRegistry, 'revokeJti'>,
 ): TokenStage {
+  const broker = () =>
+    getBroker().catch((err: unknown) => {
+      throw new TokenUnavailable('The authorization server is not available.', { detail: err instanceof Error ? err.message : String(err) });
+    });
   return {
     sourceFor(identity, tool, signal): AuditedTokenSource {
       let info: TokenInfo | null = null;
@@ -214,14 +243,14 @@ function brokerTokenStage(
       };
       const take = (r: { token: string; info: TokenInfo }) => { info = r.info; return r.token; };
       return {
-        token: async () => take(await broker.perToolToken(await request())),
-        refresh: async () => take(await broker.fresh(await request())),
+        token: async () => take(await (await broker()).perToolToken(await request())),
+        refresh: async () => take(await (await broker()).fresh(await request())),
         info: () => info,
       };
     },
     async invalidate(agent, tool) {
       const resource = tool && tool.provider !== 'mandate' ? RESOURCES[tool.provider] : undefined;
-      const dropped = broker.invalidate({ agent, resource });
+      const dropped = (await broker()).invalidate({ agent, resource });
       // Dropped tokens are also denylisted: every verifier refuses them until they expire.
       const exp = Math.floor(Date.now() / 1000) + 3600;
       await Promise.all(dropped.map((jti) => registry.revokeJti(jti, exp)));
@@ -235,7 +264,7 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
   const clientSecret = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.client(as.clientId));
   if (!clientSecret) throw new TokenUnavailable(`no client secret for ${as.clientId} in the secret store: run "mandate agents register ${as.clientId}"`);
   const broker = createTokenBroker({ issuer: as.issuer, clientId: as.clientId, clientSecret, logger: opts.logger });
-  const tokens = brokerTokenStage(broker, async (identity) => {
+  const tokens = brokerTokenStage(async () => broker, async (identity) => {
     if (identity.bearer) return { subject: fixedSubject(identity.bearer, `bearer:${identity.sessionId}`) };
     // `mandate login` kept the delegation's refresh token, issued to Mandate's client with the
     // agent named as requested actor; the subject token it yields already carries `act`.
@@ -261,6 +290,7 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
     verifyBearer: null,
     issuer: as.issuer,
     authz: null,
+    ready: Promise.resolve(),
     secrets,
     notices,
     close: async () => undefined,

@@ -44,6 +44,11 @@ export interface RuntimeOptions {
   authzPort?: number;
   /** The config file to watch for edits (null: none). */
   configFile?: string | null;
+  /**
+   * Resolve before the authorization server is up (stdio: answer the client at once; the
+   * first tool call that needs a token waits for it). Default: resolve once everything runs.
+   */
+  lazy?: boolean;
 }
 
 /** Builds every stage; the caller owns `close()`. */
@@ -102,6 +107,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         }
       },
     };
+    if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({
       store, configFile: opts.configFile ?? null, logger,
       apply: (next) => {

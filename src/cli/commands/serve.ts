@@ -34,7 +34,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   };
 
   if (transport === 'stdio') {
-    const runtime = await startRuntime({ home: io.home, config, logger, mcpResource: `urn:mandate:stdio`, configFile: file });
+    const runtime = await startRuntime({ home: io.home, config, logger, mcpResource: `urn:mandate:stdio`, configFile: file, lazy: true });
     announce(runtime);
     const stop = async () => { await runtime.close(); process.exit(0); };
     process.once('SIGTERM', stop);
