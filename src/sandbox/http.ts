@@ -24,6 +24,9 @@ export type TokenVerifier = (token: string | undefined, requiredAnyOf: readonly 
 export const presenceVerifier: TokenVerifier = async (token) =>
   token ? { ok: true, claims: {}, scopes: [] } : { ok: false, reason: 'missing' };
 
+/** How many requests an emulator remembers (the oldest are forgotten first). */
+export const MAX_RECORDED_REQUESTS = 20_000;
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -134,6 +137,8 @@ export async function startEmulator(opts: StartOptions): Promise<Emulator> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const auth = req.headers.authorization;
     const token = auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : undefined;
+    // Kept for tests and inspection; bounded so a long-running sandbox does not grow without end.
+    if (requests.length >= MAX_RECORDED_REQUESTS) requests.splice(0, requests.length - MAX_RECORDED_REQUESTS + 1);
     requests.push({ method: req.method ?? 'GET', path: url.pathname, token, at: Date.now() });
     const fault = faults[0];
     if (fault) {

@@ -19,6 +19,8 @@ export interface OpenSecretStoreOptions {
   /** Try this backend first (the others still follow). MANDATE_SECRETS overrides it. */
   prefer?: SecretBackend;
   logger?: Logger;
+  /** The platform to assume (tests); default `process.platform`. */
+  platform?: NodeJS.Platform;
   /** How long each keychain gets for its probe round trip (default 2000 ms). */
   probeTimeoutMs?: number;
   /** Where MANDATE_SECRETS is read (default `process.env`). */
@@ -36,8 +38,16 @@ export async function openSecretStore(opts: OpenSecretStoreOptions): Promise<Sec
       ? [opts.prefer, ...SECRET_BACKENDS.filter((b) => b !== opts.prefer)]
       : [...SECRET_BACKENDS];
   const skipped: string[] = [];
+  // On Linux both keychains speak to a Secret Service over the D-Bus session bus; with neither
+  // a bus address nor a display to autolaunch one (in the environment the native modules see),
+  // no probe can succeed, so none is paid for.
+  const noBus = (opts.platform ?? process.platform) === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS && !process.env.DISPLAY;
 
   for (const backend of order) {
+    if (backend !== 'file' && noBus && !forced) {
+      skipped.push(`${KEYCHAIN_LABELS[backend]}: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)`);
+      continue;
+    }
     if (backend === 'file') {
       const reason = forced
         ? 'MANDATE_SECRETS=file asks for the encrypted file'

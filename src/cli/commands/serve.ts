@@ -6,9 +6,7 @@ import { loadConfig } from '../../config/load.js';
 import { createLogger } from '../../log.js';
 import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
-import { serveHttp } from '../../transports/http.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
-import { startApprovalUi } from '../../approvals/web.js';
 import { removeSandboxInfo, writeSandboxInfo } from '../../runtime/sandbox-file.js';
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
@@ -44,6 +42,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
 
+  // Imported here so that stdio, where start-up time is felt, does not load them.
+  const [{ serveHttp }, { startApprovalUi }] = await Promise.all([import('../../transports/http.js'), import('../../approvals/web.js')]);
   const handle = await serveHttp((mcpUrl) => startRuntime({ home: io.home, config, logger, mcpResource: mcpUrl, configFile: file }), {
     port,
     allowedOrigins: config.server?.allowedOrigins,
