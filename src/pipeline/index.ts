@@ -6,6 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AnyTool } from '../../tools/define.js';
 import type { Identity } from '../identity/types.js';
 import type { Services, TokenInfo } from './services.js';
+import type { Logger } from '../log.js';
 import type { AuditInput } from '../audit/record.js';
 import { argsDigest } from '../audit/digest.js';
 import { redactArgs } from '../audit/redact.js';
@@ -40,6 +41,12 @@ interface CallState {
   approval?: { id: string; approver: string | null };
   token?: TokenInfo | null;
   result?: Record<string, unknown>;
+  /** A read's `received` record while it commits (see recordReceived). */
+  received?: Promise<unknown>;
+  /** The revocation in force when the call arrived (looked up once; undefined until then). */
+  revocation?: { scope: 'delegation' | 'tool' } | null;
+  /** This call's logger (call_id, session_id, agent, tool), also handed to the tool. */
+  log?: Logger;
 }
 
 type Step = (s: Services, c: CallState) => Promise<void>;
@@ -59,15 +66,15 @@ const STEPS: ReadonlyArray<[name: string, step: Step]> = [
 /** Runs one tool call through every step and returns the result the model sees. */
 export async function runToolCall(services: Services, identity: Identity, req: CallRequest): Promise<CallToolResult> {
   const call: CallState = { callId: newCallId(), startedAt: Date.now(), identity, req };
-  const log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool: req.name });
+  const log = (call.log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool: req.name }));
   try {
     for (const [name, step] of STEPS) {
       log.debug({ step: name }, 'step');
       await step(services, call);
     }
-    await services.audit.record(auditInput(services, call, {
+    await Promise.all([call.received, services.audit.record(auditInput(services, call, {
       event: 'executed', outcome: 'ok', decision: call.decision?.effect ?? 'allow',
-    }));
+    }))]);
     log.info({ duration_ms: Date.now() - call.startedAt }, 'tool call executed');
     const structured = call.result ?? {};
     return {
@@ -79,13 +86,13 @@ export async function runToolCall(services: Services, identity: Identity, req: C
     const e = asMandateError(err);
     const refused = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked'].includes(e.code);
     try {
-      await services.audit.record(auditInput(services, call, {
+      await Promise.all([call.received, services.audit.record(auditInput(services, call, {
         event: e.code === 'approval_rejected' ? 'rejected' : refused ? 'denied' : 'failed',
         outcome: e.code === 'approval_pending' ? 'pending' : 'error',
         error_code: e.code,
         reason: e.detail ? `${e.message} (${e.detail})` : e.message,
         decision: refused ? 'deny' : call.decision?.effect ?? null,
-      }));
+      }))]);
     } catch (auditErr) {
       // The trail could not take the record: the call must not look successful, and is not.
       log.error({ err: auditErr }, 'audit write failed');
@@ -109,10 +116,16 @@ async function recordReceived(s: Services, c: CallState): Promise<void> {
   } catch (err) {
     unreadable = err; // nested too deep to digest: still received (and recorded), then refused
   }
-  // Committed before anything goes upstream; a write's record is also on disk before its side
-  // effect, any other call's is flushed to disk with its outcome record, before the result
-  // returns (one fsync per read call instead of two).
-  await s.audit.record(auditInput(s, c, { event: 'received' }), { durable: c.tool?.access === 'write' });
+  // A write's record is on disk before its side effect. Any other call's is committed while the
+  // call goes on (with the next batch of appends; at the latest with its outcome record, which
+  // follows it in the chain) and reaches the disk with the outcome's flush, before the result
+  // returns: a read waits for one fsync instead of two.
+  const received = s.audit.record(auditInput(s, c, { event: 'received' }), { durable: c.tool?.access === 'write' });
+  if (c.tool?.access === 'write') await received;
+  else {
+    c.received = received;
+    received.catch(() => undefined); // awaited with the outcome record; no unhandled rejection meanwhile
+  }
   if (unreadable !== undefined) {
     throw new InvalidArguments('arguments are nested too deeply (at most 500 levels)', {
       extras: { field: '(arguments)' }, detail: unreadable instanceof Error ? unreadable.message : String(unreadable),
@@ -122,7 +135,9 @@ async function recordReceived(s: Services, c: CallState): Promise<void> {
 
 async function currentDecision(s: Services, c: CallState, withArgs: boolean): Promise<Decision> {
   const tool = c.tool!;
-  const revocation = await s.store.isRevoked({ agent: c.identity.agent, tool: tool.name, user: c.identity.user });
+  const revocation = c.revocation === undefined
+    ? (c.revocation = await s.store.isRevoked({ agent: c.identity.agent, tool: tool.name, user: c.identity.user }))
+    : c.revocation;
   let rateCount: number | undefined;
   const base = decide({
     agents: s.config.agents, agentId: c.identity.agent, tool, now: new Date(), revoked: revocation?.scope ?? null,
@@ -217,7 +232,7 @@ async function execute(s: Services, c: CallState): Promise<void> {
   const tool = c.tool!;
   const tokens = s.tokens.sourceFor(c.identity, tool, c.req.signal);
   const connector = s.connectors.create(tool.provider, tokens, c.req.signal, c.identity);
-  const log = s.logger.child({ call_id: c.callId, session_id: c.identity.sessionId, agent: c.identity.agent });
+  const log = c.log ?? s.logger.child({ call_id: c.callId, session_id: c.identity.sessionId, agent: c.identity.agent });
   try {
     const out = await tool.handler(c.args as never, { connector, callId: c.callId, log, signal: c.req.signal });
     c.result = validateOutput(tool, out);
