@@ -3,6 +3,7 @@ import type { MandateSelf, ToolCapabilityView } from '../../tools/mandate/self.j
 import type { Services } from '../pipeline/services.js';
 import type { Identity } from '../identity/types.js';
 import { decide } from '../policy/decide.js';
+import { matchRule } from '../policy/match.js';
 
 /** The MandateSelf for one identity. */
 export function mandateSelf(services: Services, identity: Identity): MandateSelf {
@@ -12,12 +13,15 @@ export function mandateSelf(services: Services, identity: Identity): MandateSelf
       for (const tool of services.tools) {
         const revoked = await services.store.isRevoked({ agent: identity.agent, tool: tool.name, user: identity.user });
         const d = decide({ agents: services.config.agents, agentId: identity.agent, tool, now: new Date(), revoked: revoked?.scope ?? null });
+        const matched = d.effect === 'deny' ? undefined : matchRule(services.config.agents[identity.agent], tool.name);
+        const { capability: _capability, ...constraints } = matched && typeof matched.rule === 'object' ? matched.rule : { capability: '' };
         tools.push({
           tool: tool.name,
           access: tool.destructive ? 'destructive' : tool.access,
           capability: d.effect,
           rule: d.rule,
           reason: d.reason,
+          constraints: constraints as Record<string, string | string[]>,
         });
       }
       return {

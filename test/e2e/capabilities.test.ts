@@ -146,6 +146,10 @@ describe('constraints and rate limits', () => {
     const config = { agents: { assistant: { tools: { slack_post_message: { capability: 'allow', channels: ['#support-updates'], rate: '10/hour' } } } } };
     const h = tempHome({ providers: providers(), ...config });
     const first = await open({}, 'assistant', h);
+    const me = sc(await first.client.callTool({ name: 'mandate_whoami', arguments: {} }));
+    expect(me.tools.find((t: { tool: string }) => t.tool === 'slack_post_message')).toMatchObject({
+      capability: 'allow', constraints: { channels: ['#support-updates'], rate: '10/hour' },
+    });
     const off = sc(await post(first.client, 'hello', '#general')).error;
     expect(off.code).toBe('constraint_violation');
     expect(off.message).toContain('#support-updates');

@@ -7,7 +7,8 @@ export const mandateWhoami = defineTool<MandateSelf, z.ZodObject, z.ZodObject>({
   title: 'Who am I acting for',
   description:
     'Tells which user this agent acts for, through which client, under which agent identity, and what it may do with each tool ' +
-    '(allow, approve = a human approves each call, or deny), with the rule that decided. Call it when unsure whether an action is permitted.',
+    '(allow, approve = a human approves each call, or deny), with the rule that decided and the limits on its calls (channels, ' +
+    'attendee domains, hours, deal stages, rate). Call it when unsure whether an action is permitted.',
   provider: 'mandate',
   access: 'read',
   scopes: [],
@@ -26,6 +27,9 @@ export const mandateWhoami = defineTool<MandateSelf, z.ZodObject, z.ZodObject>({
           capability: z.enum(['allow', 'approve', 'deny']),
           rule: z.string().describe('The config rule or default that decided.'),
           reason: z.string(),
+          constraints: z
+            .record(z.string(), z.union([z.string(), z.array(z.string())]))
+            .describe('Limits on allowed calls: channels, attendeeDomains, hours, dealStages, rate (empty: none).'),
         }),
       )
       .describe('What this agent may do with each tool.'),

@@ -5,6 +5,8 @@ export interface ToolCapabilityView {
   capability: 'allow' | 'approve' | 'deny';
   rule: string;
   reason: string;
+  /** Limits on the calls it allows: channels, attendee domains, hours, deal stages, rate. */
+  constraints: Record<string, string | string[]>;
 }
 
 export interface MandateSelf {
