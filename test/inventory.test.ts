@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { allTools } from '../tools/index.js';
 import { annotationsFor } from '../tools/define.js';
 import { jsonSchemasOf } from '../src/server/mcp.js';
-import { PROVIDER_SCOPES } from '../src/resources.js';
+import { PROVIDER_SCOPES, RESOURCES } from '../src/resources.js';
 
 const CONTRACT: Record<string, { access: 'read' | 'write'; destructive?: boolean }> = {
   slack_list_channels: { access: 'read' }, slack_read_history: { access: 'read' }, slack_read_thread: { access: 'read' },
@@ -38,8 +38,12 @@ describe('the tool inventory', () => {
     expect(tool.description.length).toBeGreaterThan(60);
   });
 
-  it.each(allTools.map((t) => [t.name, t] as const))('%s: minimal, real provider scopes; reads carry no write scope', (_n, tool) => {
-    if (tool.provider === 'mandate') return expect(tool.scopes).toEqual([]);
+  it.each(allTools.map((t) => [t.name, t] as const))('%s: its API as resource (token audience), minimal real provider scopes; reads carry no write scope', (_n, tool) => {
+    if (tool.provider === 'mandate') {
+      expect(tool.resource).toBeNull();
+      return expect(tool.scopes).toEqual([]);
+    }
+    expect(tool.resource).toBe(RESOURCES[tool.provider]);
     expect(tool.scopes.length).toBeGreaterThan(0);
     for (const s of tool.scopes) expect(PROVIDER_SCOPES[tool.provider]).toContain(s);
     if (tool.access === 'read') for (const s of tool.scopes) expect(s).not.toMatch(/write|chat:write|calendar\.events$/);

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../src/log.js';
+import { RESOURCES } from '../src/resources.js';
 
 export type Provider = 'slack' | 'crm' | 'calendar' | 'mandate';
 export type Access = 'read' | 'write';
@@ -32,6 +33,8 @@ export interface ToolDefinition<
   idempotent?: boolean;
   /** Minimal provider scopes the per-tool token carries. */
   scopes: readonly string[];
+  /** The upstream API's resource identifier (the per-tool token's audience); set by `defineTool` from `provider`. */
+  readonly resource?: string | null;
   input: I;
   output: O;
   /** A one-line, human-readable account of a call, shown to approvers ("post to #general: …"). */
@@ -44,9 +47,11 @@ export interface ToolDefinition<
 export type AnyTool = ToolDefinition<any, z.ZodObject, z.ZodObject>;
 
 /** Identity helper that keeps the handler's argument and result types tied to the schemas. */
-export function defineTool<C, I extends z.ZodObject, O extends z.ZodObject>(def: ToolDefinition<C, I, O>): ToolDefinition<C, I, O> {
+export function defineTool<C, I extends z.ZodObject, O extends z.ZodObject>(
+  def: Omit<ToolDefinition<C, I, O>, 'resource'>,
+): ToolDefinition<C, I, O> & { readonly resource: string | null } {
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(def.name)) throw new Error(`tool name ${def.name} is not a valid MCP tool name`);
-  return def;
+  return { ...def, resource: def.provider === 'mandate' ? null : RESOURCES[def.provider] };
 }
 
 /** MCP annotations from `access`: reads are read-only; writes say whether they destroy or repeat. */

@@ -1,7 +1,7 @@
 // The one way Mandate talks to an upstream API: bearer token from a TokenSource, a timeout
 // on every request, 429 honoured through Retry-After within a bound, and one fresh token
 // and one retry on 401. Providers plug in how their own error bodies read.
-import { UpstreamError, UpstreamUnauthorized, MandateError } from '../errors.js';
+import { UpstreamError, UpstreamUnauthorized } from '../errors.js';
 
 /** Where a connector gets its per-tool bearer token. It never sees any other credential. */
 export interface TokenSource {
@@ -150,4 +150,3 @@ export class HttpConnector {
   }
 }
 
-export { MandateError };

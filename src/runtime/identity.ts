@@ -77,7 +77,7 @@ export function delegationScopes(config: Config, agent: string, tools: readonly 
     if (tool.provider === 'mandate') continue;
     const d = decide({ agents: config.agents, agentId: agent, tool, now: new Date() });
     if (d.effect === 'deny') continue;
-    const set = (byResource[RESOURCES[tool.provider]] ??= new Set());
+    const set = (byResource[tool.resource ?? RESOURCES[tool.provider]] ??= new Set());
     for (const s of tool.scopes) set.add(s);
   }
   return Object.fromEntries(Object.entries(byResource).map(([r, s]) => [r, [...s].sort()]));
@@ -237,9 +237,9 @@ function brokerTokenStage(
     sourceFor(identity, tool, signal): AuditedTokenSource {
       let info: TokenInfo | null = null;
       const request = async (): Promise<PerToolRequest> => {
-        if (tool.provider === 'mandate') throw new TokenUnavailable('Mandate\'s own tools need no upstream token.');
+        if (!tool.resource) throw new TokenUnavailable('Mandate\'s own tools need no upstream token.');
         const { subject, actor } = await sources(identity);
-        return { user: identity.user, agent: identity.agent, resource: RESOURCES[tool.provider], scopes: tool.scopes, subject, actor, signal };
+        return { user: identity.user, agent: identity.agent, resource: tool.resource, scopes: tool.scopes, subject, actor, signal };
       };
       const take = (r: { token: string; info: TokenInfo }) => { info = r.info; return r.token; };
       return {
@@ -249,7 +249,7 @@ function brokerTokenStage(
       };
     },
     async invalidate(agent, tool) {
-      const resource = tool && tool.provider !== 'mandate' ? RESOURCES[tool.provider] : undefined;
+      const resource = tool?.resource ?? undefined;
       const dropped = (await broker()).invalidate({ agent, resource });
       // Dropped tokens are also denylisted: every verifier refuses them until they expire.
       const exp = Math.floor(Date.now() / 1000) + 3600;

@@ -9,13 +9,13 @@ import { isSandbox } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { unmatchedToolKeys } from '../policy/config.js';
 import type { Logger } from '../log.js';
-import type { ConnectorStage, Services, TokenStage } from '../pipeline/services.js';
+import type { Services } from '../pipeline/services.js';
 import { openStore } from '../store/index.js';
 import { AuditLog } from '../audit/writer.js';
 import { ApprovalGate } from '../approvals/gate.js';
 import { policyVersion } from '../policy/version.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
-import { RESOURCES, type UpstreamProvider } from '../resources.js';
+import type { UpstreamProvider } from '../resources.js';
 import { SlackConnector } from '../connectors/slack.js';
 import { CrmConnector } from '../connectors/crm.js';
 import { CalendarConnector } from '../connectors/calendar.js';
@@ -92,20 +92,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       toolByName,
       store,
       audit: new AuditLog(store, { logger }),
-      tokens: identity.tokens as TokenStage,
-      connectors: undefined as unknown as ConnectorStage,
+      tokens: identity.tokens,
+      connectors: {
+        create(provider, tokens, signal, who) {
+          switch (provider) {
+            case 'slack': return new SlackConnector({ baseUrl: baseUrls.slack, tokens, signal });
+            case 'crm': return new CrmConnector({ baseUrl: baseUrls.crm, tokens, signal });
+            case 'calendar': return new CalendarConnector({ baseUrl: baseUrls.calendar, tokens, signal });
+            // Mandate's own tools answer from this runtime's policy and store.
+            case 'mandate': return mandateSelf(services, who);
+          }
+        },
+      },
       policyVersion: () => version,
       approvals: new ApprovalGate(store, { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds }),
-    };
-    services.connectors = {
-      create(provider, tokens, signal, who) {
-        switch (provider) {
-          case 'slack': return new SlackConnector({ baseUrl: baseUrls.slack, tokens, signal });
-          case 'crm': return new CrmConnector({ baseUrl: baseUrls.crm, tokens, signal });
-          case 'calendar': return new CalendarConnector({ baseUrl: baseUrls.calendar, tokens, signal });
-          case 'mandate': return mandateSelf(services, who);
-        }
-      },
     };
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({
@@ -132,4 +132,3 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   }
 }
 
-export { RESOURCES };
