@@ -1,43 +1,15 @@
 // Malformed frames over stdio: each is answered or ignored per JSON-RPC, and the server keeps
 // serving the next valid request.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI, tempHome } from '../helpers/cli.js';
-
-function startRaw(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [CLI, 'serve'], { env });
-  const messages: any[] = [];
-  let buf = '';
-  child.stdout.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line.trim()) messages.push(JSON.parse(line)); // stdout must hold only JSON-RPC
-    }
-  });
-  const send = (line: string) => child.stdin.write(line + '\n');
-  const waitFor = async (id: number, ms = 15_000) => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const m = messages.find((x) => x.id === id);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no answer to id ${id}; got ${JSON.stringify(messages)}`);
-  };
-  return { child, send, waitFor, messages };
-}
+import { tempHome } from '../helpers/cli.js';
+import { rawStdio } from '../hardening/support.js';
 
 describe('malformed JSON-RPC over stdio', () => {
   it('survives a non-JSON line, an unknown method, an unknown tool and non-object arguments', async () => {
     const { env } = tempHome();
-    const s = startRaw(env);
+    const s = rawStdio(env);
     try {
-      s.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
-      expect((await s.waitFor(1)).result.serverInfo.name).toBe('mandate');
-      s.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+      await s.initialize();
 
       s.send('this is not json {');
       s.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/explode' }));
@@ -58,8 +30,9 @@ describe('malformed JSON-RPC over stdio', () => {
       const ok = await s.waitFor(5);
       expect(ok.result.structuredContent.agent).toBe('demo-agent');
       expect(s.child.exitCode).toBeNull();
+      expect(s.junk).toEqual([]); // stdout carried only JSON-RPC
     } finally {
-      s.child.kill();
+      await s.close();
     }
   });
 });
