@@ -19,6 +19,7 @@ import {
   clientCredentialsActor, createTokenBroker, fixedSubject, refreshingSubject,
   type ActorSource, type PerToolRequest, type SubjectSource, type TokenBroker,
 } from '../tokens/index.js';
+import { oauthClient } from '../tokens/oauth.js';
 import { decide } from '../policy/decide.js';
 import { TokenUnavailable } from '../errors.js';
 import { allTools } from '../../tools/index.js';
@@ -28,8 +29,8 @@ export interface IdentityRuntime {
   upstreamVerifiers: Partial<Record<UpstreamProvider, TokenVerifier>>;
   /** The identity a stdio server acts as, for `--agent`. */
   stdioIdentity(agent: string, sessionId: string): Promise<Identity>;
-  /** Verifies an HTTP bearer token for the MCP resource; null when HTTP auth is not configured. */
-  verifyBearer: ((token: string | undefined, sessionId: string) => Promise<Identity | { error: string; status: 401 | 403 }>) | null;
+  /** Verifies an HTTP bearer token for the MCP resource (every HTTP request needs one). */
+  verifyBearer: (token: string | undefined, sessionId: string) => Promise<Identity | { error: string; status: 401 | 403 }>;
   /** The authorization server's issuer, for protected resource metadata. */
   issuer: string | null;
   /** The embedded authorization server, in the sandbox (set once it has started). */
@@ -207,8 +208,8 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
 }
 
 /** Checks an HTTP bearer token for this MCP resource and reads the caller's identity from it. */
-async function bearerIdentity(verify: JwtVerifier, token: string | undefined, sessionId: string): Promise<Identity | { error: string; status: 401 | 403 }> {
-  if (!token) return { status: 401, error: 'a bearer token is required' };
+async function bearerIdentity(verify: JwtVerifier | null, token: string | undefined, sessionId: string): Promise<Identity | { error: string; status: 401 | 403 }> {
+  if (!token || !verify) return { status: 401, error: 'a bearer token is required' };
   const r = await verify(token);
   if (!r.ok) {
     const why = { missing: 'a bearer token is required', expired: 'the token has expired', wrong_audience: 'the token was not issued for this server', revoked: 'the token was revoked', invalid: 'the token is not valid' } as const;
@@ -278,6 +279,20 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
       }),
     };
   }, { revokeJti: (jti, exp) => opts.store.revokeJti(jti, exp) });
+  // HTTP clients present tokens from this authorization server, for this MCP resource: checked
+  // against the keys its metadata names (discovered once, on the first bearer token).
+  const discovery = oauthClient({ issuer: as.issuer, clientId: as.clientId, clientSecret });
+  let verifier: Promise<JwtVerifier> | undefined;
+  const bearerVerifier = () => {
+    verifier ??= (async () => {
+      const [{ createJwtVerifier }, config] = await Promise.all([import('../authz/verify.js'), discovery.config()]);
+      const jwksUri = config.serverMetadata().jwks_uri;
+      if (!jwksUri) throw new Error(`${as.issuer} publishes no jwks_uri in its metadata`);
+      return createJwtVerifier({ issuer: as.issuer, jwksUri, audience: opts.mcpResource, isJtiRevoked: (jti) => opts.store.isJtiRevoked(jti) });
+    })();
+    verifier.catch(() => { verifier = undefined; }); // try again on the next request
+    return verifier;
+  };
   return {
     tokens,
     upstreamVerifiers: {},
@@ -287,7 +302,18 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
       if (!mine) throw new TokenUnavailable(`no delegation to agent ${agent}: run "mandate login --agent ${agent}"`);
       return { user: mine.user, client: mine.client ?? agent, agent, actorChain: [agent], sessionId };
     },
-    verifyBearer: null,
+    verifyBearer: async (token, sessionId) => {
+      if (!token) return bearerIdentity(null, token, sessionId);
+      let verify: JwtVerifier;
+      try {
+        verify = await bearerVerifier();
+      } catch (err) {
+        // Fail closed: without the issuer's keys no token can be trusted.
+        opts.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not discover the authorization server\'s keys to check a bearer token');
+        return { status: 401, error: 'the token could not be checked: the authorization server is not reachable' };
+      }
+      return bearerIdentity(verify, token, sessionId);
+    },
     issuer: as.issuer,
     authz: null,
     ready: Promise.resolve(),

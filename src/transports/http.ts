@@ -9,7 +9,6 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Identity } from '../identity/types.js';
 import { createMcpServer } from '../server/mcp.js';
-import { DEMO_AGENT, DEMO_USER } from '../sandbox/index.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -79,11 +78,9 @@ export async function serveHttp(
     (description ? `, error_description="${description.replace(/"/g, "'")}"` : '');
 
   async function authenticate(req: http.IncomingMessage, sessionId: string): Promise<Identity | { status: 401 | 403; error: string }> {
-    const verify = runtime!.identity.verifyBearer;
-    if (!verify) return { user: DEMO_USER.id, client: DEMO_AGENT, agent: DEMO_AGENT, actorChain: [DEMO_AGENT], sessionId };
     const auth = req.headers.authorization;
     const token = auth && /^bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
-    return verify(token, sessionId);
+    return runtime!.identity.verifyBearer(token, sessionId);
   }
 
   const server = http.createServer(async (req, res) => {
