@@ -110,9 +110,58 @@ export const auditInputSchema = z.strictObject({
   duration_ms: z.number().finite().nullable().optional(),
 });
 
+const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'args_digest', 'outcome', 'error_code'] as const;
+const INPUT_KEYS = new Set(Object.keys(auditInputSchema.shape));
+const EVENTS = new Set<string>(AUDIT_EVENTS);
+const ACCESS = new Set<unknown>(['read', 'write', 'destructive', null, undefined]);
+
+const isOptString = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isOptFinite = (v: unknown) => v === undefined || v === null || (typeof v === 'number' && Number.isFinite(v));
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+function isJson(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(isJson);
+  return isPlainObject(v) && Object.values(v).every(isJson);
+}
+
+/**
+ * True only for inputs `auditInputSchema` accepts, checked by hand: every call writes two
+ * records, and zod's general-purpose walk cost more than the rest of sealing one. Anything
+ * this does not recognise goes through the schema, which decides and explains.
+ */
+export function isPlainValidAuditInput(input: unknown): boolean {
+  if (!isPlainObject(input)) return false;
+  for (const k in input) if (!INPUT_KEYS.has(k)) return false;
+  const i = input as Record<string, unknown>;
+  if (typeof i.call_id !== 'string' || i.call_id.length === 0 || typeof i.tool !== 'string' || !EVENTS.has(i.event as string)) return false;
+  if (!ACCESS.has(i.access)) return false;
+  for (const k of NULLABLE_STRINGS) if (!isOptString(i[k])) return false;
+  const chain = i.actor_chain;
+  if (chain !== undefined && chain !== null && !(Array.isArray(chain) && chain.every((a) => typeof a === 'string'))) return false;
+  const id = i.mcp_request_id;
+  if (!(isOptString(id) || isOptFinite(id))) return false;
+  if (!isOptFinite(i.duration_ms)) return false;
+  const t = i.token;
+  if (t !== undefined && t !== null) {
+    if (!isPlainObject(t)) return false;
+    for (const k in t) if (k !== 'jti' && k !== 'aud' && k !== 'scope' && k !== 'exp') return false;
+    const aud = t.aud;
+    const audOk = aud === null || typeof aud === 'string' || (Array.isArray(aud) && aud.every((a) => typeof a === 'string'));
+    if (!('jti' in t && 'aud' in t && 'scope' in t && 'exp' in t)) return false;
+    if (!(t.jti === null || typeof t.jti === 'string') || !audOk || !(t.scope === null || typeof t.scope === 'string')) return false;
+    if (!(t.exp === null || (typeof t.exp === 'number' && Number.isFinite(t.exp)))) return false;
+  }
+  return i.args === undefined || isJson(i.args);
+}
+
 /** Validates an input and fills every absent field with `null`. Throws a ZodError when invalid. */
 export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
-  const i = auditInputSchema.parse(input);
+  const i = isPlainValidAuditInput(input) ? input : auditInputSchema.parse(input);
   return {
     call_id: i.call_id,
     event: i.event,

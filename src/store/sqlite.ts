@@ -58,6 +58,9 @@ interface PendingAppend {
 const SCAN_PAGE = 2000;
 const AUDIT_INSERT = 'INSERT INTO audit (seq, record, hash) VALUES (?, ?, ?)';
 
+/** At most this long does a non-durable audit append wait before it commits on its own. */
+const LAZY_COMMIT_MS = 5;
+
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
@@ -81,6 +84,9 @@ class SqliteStoreImpl implements SqliteStore {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
+  private lazyTimer: NodeJS.Timeout | null = null;
+  private revocationWrites = 0;
+  private revocationCache: { version: number; localWrites: number; rows: Array<Pick<RevocationRow, 'agent' | 'tool' | 'user'>> } | null = null;
   private closed = false;
   private readonly counters: SqliteStoreStats = { auditTransactions: 0, auditRecords: 0 };
 
@@ -153,11 +159,18 @@ class SqliteStoreImpl implements SqliteStore {
       const what = issues ? issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ') : String(err);
       return Promise.reject(new StoreError('invalid', `invalid audit record: ${what}`));
     }
+    const durable = options.durable !== false;
     return new Promise<AuditRecord[]>((resolve, reject) => {
-      this.queue.push({ inputs: normalized, durable: options.durable !== false, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flushAudit());
+      this.queue.push({ inputs: normalized, durable, resolve, reject });
+      if (durable) {
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(() => this.flushAudit());
+        }
+      } else if (!this.flushScheduled && !this.lazyTimer) {
+        // A record nobody waits to see on disk (a read's `received`) waits a moment for company:
+        // its call's outcome usually follows within it, and both then share one transaction.
+        this.lazyTimer = setTimeout(() => this.flushAudit(), LAZY_COMMIT_MS);
       }
     });
   }
@@ -165,6 +178,10 @@ class SqliteStoreImpl implements SqliteStore {
   /** Commits every append queued since the last flush in one transaction, then settles each caller. */
   private flushAudit(): void {
     this.flushScheduled = false;
+    if (this.lazyTimer) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = null;
+    }
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
@@ -395,6 +412,7 @@ class SqliteStoreImpl implements SqliteStore {
   // ---------------------------------------------------------------- revocations
 
   async revoke(r: RevokeInput): Promise<Revocation> {
+    this.revocationWrites++;
     const row: RevocationRow = {
       agent: r.agent,
       tool: r.tool ?? '',
@@ -418,18 +436,30 @@ class SqliteStoreImpl implements SqliteStore {
   }
 
   async isRevoked(q: { agent: string; tool: string; user?: string | null }): Promise<{ scope: 'delegation' | 'tool' } | null> {
-    const rows = this.read(
-      () =>
-        this.st(
-          "SELECT tool FROM revocations WHERE agent = @agent AND (tool = '' OR tool = @tool) AND (@user IS NULL OR user = '' OR user = @user)",
-        ).all({ agent: q.agent, tool: q.tool, user: q.user ?? null }) as { tool: string }[],
+    const rows = this.read(() => this.revocationKeys()).filter(
+      (r) => r.agent === q.agent && (r.tool === '' || r.tool === q.tool) && (q.user == null || r.user === '' || r.user === q.user),
     );
     if (rows.length === 0) return null;
     return { scope: rows.some((r) => r.tool === '') ? 'delegation' : 'tool' };
   }
 
+  /**
+   * The revocations table, re-read only when it may have changed: after this connection wrote
+   * it, or after any other connection (another process: `mandate revoke`) committed anything,
+   * which `PRAGMA data_version` tells at a fraction of the query's cost. Every call checks.
+   */
+  private revocationKeys(): Array<Pick<RevocationRow, 'agent' | 'tool' | 'user'>> {
+    const version = this.st('PRAGMA data_version').pluck().get() as number;
+    const cached = this.revocationCache;
+    if (cached && cached.version === version && cached.localWrites === this.revocationWrites) return cached.rows;
+    const rows = this.st('SELECT agent, tool, user FROM revocations').all() as Array<Pick<RevocationRow, 'agent' | 'tool' | 'user'>>;
+    this.revocationCache = { version, localWrites: this.revocationWrites, rows };
+    return rows;
+  }
+
   /** A `user` also lifts the revocations that named no user (they covered that user too). */
   async unrevoke(q: { agent: string; tool?: string | null; user?: string | null }): Promise<number> {
+    this.revocationWrites++;
     return this.write(
       () =>
         this.st(

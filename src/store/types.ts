@@ -131,8 +131,9 @@ export interface Store {
    * write transaction (so concurrent writers, even in other processes, build one chain) and
    * moves the checkpoint in the same transaction. Resolves once the records are durable, or,
    * with `{ durable: false }`, once they are committed (safe from a crash of this process,
-   * not yet from a power loss): they become durable with the next durable append, which
-   * flushes every commit before it.
+   * not yet from a power loss): such records commit with the next durable append or within
+   * a few milliseconds, whichever comes first, and become durable with the next durable
+   * append, which flushes every commit before it.
    */
   appendAudit(inputs: AuditInput[], options?: AppendAuditOptions): Promise<AuditRecord[]>;
   readAudit(filter?: AuditFilter): Promise<AuditRecord[]>;

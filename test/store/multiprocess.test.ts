@@ -43,6 +43,9 @@ try {
     if (!(await store.consumeApproval({ agent: role, tool: 't', argsDigest: 'd' + i, now: Date.now() }))) throw new Error('approval not consumed');
     await store.hitRate({ key: 'shared', windowMs: 60000, limit: 1000000, now: Date.now() });
     await store.readAudit({ agent: role, order: 'desc', limit: 5 });
+    // A breath between rounds, as any real CLI has: SQLite's busy handler polls rather than
+    // queues, so two back-to-back writers could otherwise keep the server out for their whole run.
+    await new Promise((r) => setTimeout(r, 2));
   }
   await store.close();
 } catch (err) {

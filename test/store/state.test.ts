@@ -52,6 +52,23 @@ describe('revocations', () => {
     expect(await store.isRevoked({ agent: 'assistant', tool: 'b' })).toBeNull();
   });
 
+  test('a revocation committed by another connection (another process) counts on the very next check', async () => {
+    const other = openStore(home);
+    try {
+      // This connection has read (and keeps) the table; the other one changes it.
+      expect(await store.isRevoked({ agent: 'assistant', tool: 'slack_post_message', user: 'demo-user' })).toBeNull();
+      await other.revoke({ agent: 'assistant', tool: 'slack_post_message' });
+      expect(await store.isRevoked({ agent: 'assistant', tool: 'slack_post_message', user: 'demo-user' })).toEqual({ scope: 'tool' });
+      await other.unrevoke({ agent: 'assistant' });
+      expect(await store.isRevoked({ agent: 'assistant', tool: 'slack_post_message', user: 'demo-user' })).toBeNull();
+      // Unrelated commits elsewhere (audit appends) change nothing in the answer.
+      await other.appendAudit([{ call_id: 'c1', event: 'received', tool: 't' }]);
+      expect(await store.isRevoked({ agent: 'assistant', tool: 'slack_post_message', user: 'demo-user' })).toBeNull();
+    } finally {
+      await other.close();
+    }
+  });
+
   test('revoked token ids', async () => {
     const exp = Math.floor(Date.now() / 1000) + 600;
     await store.revokeJti('jti-1', exp);
