@@ -2,16 +2,23 @@
 // serving the next valid request.
 import { describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/cli.js';
-import { rawStdio } from '../hardening/support.js';
+import { rawStdio, waitUntil } from '../hardening/support.js';
 
 describe('malformed JSON-RPC over stdio', () => {
-  it('survives a non-JSON line, an unknown method, an unknown tool and non-object arguments', async () => {
+  it('answers a non-JSON line, a batch, a wrong version, an unknown method, an unknown tool and non-object arguments', async () => {
     const { env } = tempHome();
     const s = rawStdio(env);
     try {
       await s.initialize();
 
       s.send('this is not json {');
+      await waitUntil(() => s.messages.find((m) => m.id === null && m.error?.code === -32700), 10_000, 'a parse error');
+      // A batch and a wrong version: answered (the SDK alone would drop them and the client would wait).
+      s.send(JSON.stringify([{ jsonrpc: '2.0', id: 10, method: 'ping' }, { jsonrpc: '2.0', id: 11, method: 'ping' }]));
+      await waitUntil(() => s.messages.find((m) => m.id === null && m.error?.code === -32600 && /batch/.test(m.error.message)), 10_000, 'a batch refusal');
+      s.send(JSON.stringify({ jsonrpc: '1.0', id: 12, method: 'ping' }));
+      expect((await s.waitFor(12)).error.code).toBe(-32600);
+      expect(s.messages.some((m) => m.id === 10 || m.id === 11)).toBe(false); // nothing of the batch ran
       s.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/explode' }));
       expect((await s.waitFor(2)).error.code).toBe(-32601);
 
