@@ -33,8 +33,21 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
     .join('\n');
 }
 
+/** The path of the first `__proto__` key (JSON.parse keeps it as an own key; zod would quietly drop it). */
+function protoKeyPath(value: unknown, path: string[] = [], depth = 0): string | null {
+  if (value === null || typeof value !== 'object' || depth > 64) return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__') return [...path, k].join('.');
+    const inner = protoKeyPath(v, [...path, k], depth + 1);
+    if (inner) return inner;
+  }
+  return null;
+}
+
 /** Parses a config value (already JSON-decoded). */
 export function parseConfig(value: unknown, file = '(inline)'): Config {
+  const proto = protoKeyPath(value);
+  if (proto) throw new ConfigError(`invalid config in ${file}:\n${proto}: "__proto__" is not allowed as a key`, file);
   const r = configSchema.safeParse(value);
   if (!r.success) throw new ConfigError(`invalid config in ${file}:\n${describeIssues(r.error.issues)}`, file);
   return r.data;

@@ -31,7 +31,8 @@ const CASES: Case[] = [
   { name: 'an unknown agent key', text: { agents: { a: { readonly: true } } }, says: /^agents\.a\.readonly: unknown key/m },
   { name: 'an unknown tool-rule key', text: { agents: { a: { tools: { slack_post_message: { capability: 'allow', capabilty: 'deny' } } } } }, says: /^agents\.a\.tools\.slack_post_message\.capabilty: unknown key/m },
   { name: 'a tool key that names no tool', text: { agents: { a: { tools: { slack_post_mesage: 'allow' } } } }, says: /agents\.a\.tools\.slack_post_mesage: matches no tool/ },
-  { name: 'a __proto__ key', text: '{"__proto__": {"approvals": {"waitSeconds": 1}}}', says: /^__proto__: unknown key/m },
+  { name: 'a __proto__ key', text: '{"__proto__": {"approvals": {"waitSeconds": 1}}}', says: /^__proto__: "__proto__" is not allowed as a key/m },
+  { name: 'a __proto__ agent', text: '{"agents": {"__proto__": {"readOnly": false}}}', says: /^agents\.__proto__: "__proto__" is not allowed as a key/m },
   // huge values
   { name: 'a huge number', text: '{"approvals": {"waitSeconds": 1e308}}', says: /^approvals\.waitSeconds: Too big/m },
   { name: 'a number beyond double range', text: '{"approvals": {"waitSeconds": 1e400}}', says: /^approvals\.waitSeconds: .*Infinity/m },
