@@ -30,7 +30,7 @@ const P = QUICK
 const VERIFY_RECORDS = 100_000;
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/mandate.js');
 const HOST = path.join(import.meta.dirname, 'host.js');
 const RESULTS = path.join(ROOT, 'bench/results.json');
 

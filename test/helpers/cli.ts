@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+export const CLI = path.join(ROOT, 'dist/mandate.js');
 
 /** A temporary MANDATE_HOME, optionally with a config file. */
 export function tempHome(config?: unknown): { home: string; env: NodeJS.ProcessEnv } {

@@ -67,7 +67,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   }
   println(io.stderr, '  Connect:');
   println(io.stderr, `    MCP Inspector:  npx @modelcontextprotocol/inspector  → Transport "Streamable HTTP", URL ${handle.url}`);
-  println(io.stderr, '    Claude Desktop: use mcp.json from this repository (stdio: node dist/src/cli/main.js serve)');
+  println(io.stderr, '    Claude Desktop: use mcp.json from this repository (stdio: node dist/mandate.js serve)');
   println(io.stderr, `    Approvals:      ${ui.url}  (or: npx mandate approvals list · npx mandate approvals approve <id>)`);
   println(io.stderr, '  Stop with Ctrl-C.');
   await new Promise<void>((resolve) => {
