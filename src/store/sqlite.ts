@@ -5,7 +5,7 @@
 // tick share one transaction, hence one fsync, committed on `setImmediate`; a batch of only
 // `durable: false` appends commits without the fsync, and the next durable commit, which
 // flushes the write-ahead log, makes it durable too).
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ulid } from 'ulid';
@@ -35,6 +35,8 @@ import type {
 export interface SqliteStoreStats {
   auditTransactions: number;
   auditRecords: number;
+  /** WAL fsyncs run on the thread pool for batches with several durable callers. */
+  backgroundFsyncs: number;
 }
 
 /** The SQLite store, with its file path and commit counters. */
@@ -85,10 +87,13 @@ class SqliteStoreImpl implements SqliteStore {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private lazyTimer: NodeJS.Timeout | null = null;
+  private wal: number | null | undefined;
+  private walSyncing = false;
+  private syncWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = [];
   private revocationWrites = 0;
   private revocationCache: { version: number; localWrites: number; rows: Array<Pick<RevocationRow, 'agent' | 'tool' | 'user'>> } | null = null;
   private closed = false;
-  private readonly counters: SqliteStoreStats = { auditTransactions: 0, auditRecords: 0 };
+  private readonly counters: SqliteStoreStats = { auditTransactions: 0, auditRecords: 0, backgroundFsyncs: 0 };
 
   constructor(path: string) {
     this.path = path;
@@ -175,8 +180,14 @@ class SqliteStoreImpl implements SqliteStore {
     });
   }
 
-  /** Commits every append queued since the last flush in one transaction, then settles each caller. */
-  private flushAudit(): void {
+  /**
+   * Commits every append queued since the last flush in one transaction, then settles each
+   * caller once its records are as durable as it asked. A lone durable caller gets the commit
+   * with its fsync (synchronous=FULL: the soonest answer). Several durable callers at once mean
+   * a loaded server: the commit skips the fsync and the WAL is fsynced on libuv's thread pool,
+   * so the event loop serves other calls meanwhile; they are settled when it returns.
+   */
+  private flushAudit(lone = false): void {
     this.flushScheduled = false;
     if (this.lazyTimer) {
       clearTimeout(this.lazyTimer);
@@ -189,8 +200,10 @@ class SqliteStoreImpl implements SqliteStore {
     // A batch nobody waits to see on disk commits without the fsync (NORMAL: in WAL mode still
     // safe from a crash of this process); every other write of this connection stays FULL.
     const durable = batch.some((p) => p.durable);
+    const background = durable && !lone && batch.filter((p) => p.durable).length > 1 && this.walFd() !== null;
+    const skipFsync = !durable || background;
     try {
-      if (!durable) this.st('PRAGMA synchronous = NORMAL').run();
+      if (skipFsync) this.st('PRAGMA synchronous = NORMAL').run();
       sealed = this.write(() => {
         let head = this.headForAppend();
         const ts = new Date().toISOString();
@@ -213,13 +226,54 @@ class SqliteStoreImpl implements SqliteStore {
       for (const p of batch) p.reject(err);
       return;
     } finally {
-      if (!durable && !this.closed) this.st('PRAGMA synchronous = FULL').run();
+      if (skipFsync && !this.closed) this.st('PRAGMA synchronous = FULL').run();
     }
     this.counters.auditTransactions++;
     for (let i = 0; i < batch.length; i++) {
-      this.counters.auditRecords += sealed[i]!.length;
-      batch[i]!.resolve(sealed[i]!);
+      const p = batch[i]!;
+      const records = sealed[i]!;
+      this.counters.auditRecords += records.length;
+      if (background && p.durable) this.syncWaiters.push({ resolve: () => p.resolve(records), reject: p.reject });
+      else p.resolve(records);
     }
+    if (background) this.startWalSync();
+  }
+
+  /** The WAL file, opened once for fsync; null in memory or when it cannot be opened (then every commit is FULL). */
+  private walFd(): number | null {
+    if (this.wal === undefined) {
+      try {
+        this.wal = this.path === ':memory:' ? null : openSync(`${this.path}-wal`, 'r+');
+      } catch {
+        this.wal = null;
+      }
+    }
+    return this.wal;
+  }
+
+  /** One fsync of the WAL at a time; callers committed meanwhile wait for the next one. */
+  private startWalSync(): void {
+    if (this.walSyncing || this.syncWaiters.length === 0) return;
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    this.walSyncing = true;
+    this.counters.backgroundFsyncs++;
+    fsync(this.wal!, (err) => {
+      this.walSyncing = false;
+      if (err && !this.closed) {
+        const failure = new StoreError('io', `the audit trail could not be flushed to disk: ${err.code ?? err.message}`);
+        for (const w of waiters) w.reject(failure);
+      } else {
+        for (const w of waiters) w.resolve();
+      }
+      if (this.closed) this.closeWal();
+      else this.startWalSync();
+    });
+  }
+
+  private closeWal(): void {
+    if (this.wal != null && !this.walSyncing) closeSync(this.wal);
+    if (!this.walSyncing) this.wal = null;
   }
 
   /**
@@ -546,8 +600,14 @@ class SqliteStoreImpl implements SqliteStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushAudit();
+    this.flushAudit(true);
+    // Whatever was committed for a background fsync is flushed now, before anyone hears "closed".
+    if (this.wal != null && (this.walSyncing || this.syncWaiters.length)) {
+      fsyncSync(this.wal);
+      for (const w of this.syncWaiters.splice(0)) w.resolve();
+    }
     this.closed = true;
+    this.closeWal();
     this.db.close();
   }
 }
