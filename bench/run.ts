@@ -2,8 +2,10 @@
 // SDK server on the same sandbox. One server process (host.ts) starts the sandbox, the
 // embedded authorization server and Mandate once, beside the bare baseline; the SDK's Client
 // drives both, interleaved (latency over stdio and HTTP, 50-session throughput, cold token
-// exchanges). Then: peak memory of `mandate serve --transport http` itself and of the bare
-// server alone under the same load, cold start of `mandate serve` (stdio), the audit trail
+// exchanges). Then: peak memory of `mandate serve --transport http` itself (the sandbox inside,
+// as `npm start` runs it), of the same configured for real accounts (Mandate alone: the
+// identity provider and the APIs in this process, see standalone.ts) and of the bare server
+// alone under the same load, cold start of `mandate serve` (stdio), the audit trail
 // (appends, verify over 100,000 records). Prints a table and writes bench/results.json.
 // Loopback only, temp dirs only, every phase bounded in time; it stops by itself.
 import fs from 'node:fs';
@@ -20,6 +22,7 @@ import { BENCH_CONFIG, type HostInfo, type HostReply, type HostRequest } from '.
 import { openSecretStore } from '../src/secrets/index.js';
 import { SECRET_ACCOUNTS } from '../src/runtime/identity.js';
 import { runAuditBench, type AuditFigures } from './audit.js';
+import { startStandaloneMandate } from './standalone.js';
 
 const QUICK = process.argv.includes('--quick');
 // Counts are upper bounds; every phase also stops at its time budget (seconds), so a busy
@@ -338,7 +341,7 @@ async function main(): Promise<void> {
 
     // -- memory: the product itself (`mandate serve --transport http`) under one throughput round,
     // and the bare server alone in a process holding the same runtime, under the same round.
-    log(`memory: one ${P.roundSeconds} s round against "mandate serve --transport http", and one against the bare server alone`);
+    log(`memory: one ${P.roundSeconds} s round each against "mandate serve --transport http" (sandbox inside), the same configured for real accounts (Mandate alone), and the bare server`);
     const cli = await startCliHttp(work);
     let memGuarded: { idle: number; hwm: number; rate: number };
     try {
@@ -348,6 +351,17 @@ async function main(): Promise<void> {
     } finally {
       cli.child.kill('SIGTERM');
       await exited(cli.child);
+    }
+    // Mandate alone: configured for real accounts, the identity provider and the APIs in this process.
+    const standalone = await startStandaloneMandate({ work, cli: CLI, policy: BENCH_CONFIG, spawned: track });
+    let memStandalone: { idle: number; hwm: number; rate: number };
+    try {
+      const pid = standalone.child.pid!;
+      const idle = memoryOf(pid).rss;
+      const r = await throughputRound(standalone.url, standalone.bearer, pid);
+      memStandalone = { idle, hwm: memoryOf(pid).hwm, rate: r.calls / r.seconds };
+    } finally {
+      await standalone.close();
     }
     const bareHost = await startHost(work, 'bare');
     let memBare: { idle: number; hwm: number; rate: number };
@@ -402,6 +416,7 @@ async function main(): Promise<void> {
         cold_start: { first_run_ms: round(first.ms, 1), runs_ms: starts.map((s) => round(s, 1)), tools_listed: first.tools },
         memory: {
           cli_server: { idle_rss_mb: round(memGuarded.idle, 1), peak_rss_mb: round(memGuarded.hwm, 1), calls_per_s: round(memGuarded.rate, 1) },
+          cli_server_configured_without_sandbox: { idle_rss_mb: round(memStandalone.idle, 1), peak_rss_mb: round(memStandalone.hwm, 1), calls_per_s: round(memStandalone.rate, 1) },
           bare_server: { idle_rss_mb: round(memBare.idle, 1), peak_rss_mb: round(memBare.hwm, 1), calls_per_s: round(memBare.rate, 1) },
           bench_host_peak_during_guarded_rounds_mb: round(rssHostGuarded, 1),
           bench_host_vm_hwm_mb: round(hwm, 1),
@@ -446,6 +461,10 @@ function printTable(r: Record<string, unknown>): void {
   const lines = [row(['figure', 'value', 'floor', 'met'], w), row(['-'.repeat(30), '-'.repeat(14), '-'.repeat(12), '-'.repeat(6)], w)];
   const lat = d.latency_ms as Record<string, { p50: number; p99: number }>;
   for (const k of Object.keys(lat)) lines.push(row([`latency ${k} p50 / p99 ms`, `${lat[k]!.p50} / ${lat[k]!.p99}`, '', ''], w));
+  const mem = d.memory as Record<string, { idle_rss_mb?: number; peak_rss_mb?: number }>;
+  for (const [k, label] of [['cli_server', 'sandbox inside'], ['cli_server_configured_without_sandbox', 'Mandate alone'], ['bare_server', 'bare + sandbox']] as const) {
+    lines.push(row([`RSS ${label} idle / peak MB`, `${mem[k]?.idle_rss_mb} / ${mem[k]?.peak_rss_mb}`, '', ''], w));
+  }
   for (const [k, v] of Object.entries(r)) {
     if (typeof v !== 'number') continue;
     const f = floors[k];
