@@ -16,6 +16,7 @@ import type { AnyTool } from '../tools/define.js';
 import { parseConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';
 import { startRuntime } from '../src/runtime/index.js';
+import { tuneHeapForServer } from '../src/runtime/heap.js';
 import { SECRET_ACCOUNTS } from '../src/runtime/identity.js';
 import { serveHttp } from '../src/transports/http.js';
 import { createMcpServer } from '../src/server/mcp.js';
@@ -32,6 +33,7 @@ const bareOnly = process.env.BENCH_ONLY === 'bare';
 process.env.MANDATE_SECRETS ??= 'file';
 
 async function main(): Promise<void> {
+  tuneHeapForServer(); // as `mandate serve` does; the bare server shares this process and its heap
   const logFd = fs.openSync(logPath, 'a');
   const logger = createLogger({ service: 'mandate' }, { fd: logFd } as unknown as NodeJS.WritableStream);
   const config = parseConfig(BENCH_CONFIG);

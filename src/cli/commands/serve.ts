@@ -8,6 +8,7 @@ import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
 import { removeSandboxInfo, writeSandboxInfo } from '../../runtime/sandbox-file.js';
+import { tuneHeapForServer } from '../../runtime/heap.js';
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -22,6 +23,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   });
   const transport = values.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not ${transport}`);
+  tuneHeapForServer();
   const { config, file } = loadConfig(io.env);
   const logger = createLogger({ service: 'mandate' });
   const port = values.port !== undefined ? Number(values.port) : config.server?.port ?? 8787;
