@@ -37,6 +37,13 @@ export interface IdentityRuntime {
   authz: EmbeddedAuthz | null;
   /** Resolves when the authorization server and the agents' delegations are ready. */
   ready: Promise<void>;
+  /**
+   * A new config is in force. In the sandbox, Mandate provisions the demo user's delegations
+   * itself, so each follows the agent's capabilities: widened or narrowed at once, and the
+   * agent's cached tokens dropped. A real authorization server's delegations change only with
+   * the user's consent (`mandate login`).
+   */
+  applyConfig(config: Config): Promise<void>;
   secrets: SecretStore;
   notices: string[];
   close(): Promise<void>;
@@ -110,7 +117,8 @@ function storeBackedRegistry(store: Store): DelegationRegistry {
 }
 
 export async function startIdentity(opts: IdentityOptions): Promise<IdentityRuntime> {
-  const { config, logger, store, home, mcpResource } = opts;
+  const { logger, store, home, mcpResource } = opts;
+  let config = opts.config;
   const secrets = await openSecretStore({ home, logger });
   const notices = [describeBackend(secrets)];
   if (config.authorizationServer) return configuredIdentity(opts, secrets, notices);
@@ -194,6 +202,22 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
         runtime.authz = s.authz;
         await Promise.all([DEMO_AGENT, ...Object.keys(config.agents)].map(ensureAgent));
       }),
+    applyConfig: async (next) => {
+      config = next;
+      for (const [agent, ready] of agents) {
+        await ready.catch(() => undefined); // one being provisioned right now is updated after
+        const scopes = delegationScopes(next, agent);
+        const current = await registry.get(DEMO_USER.id, agent);
+        // A revoked delegation stays as it is: lifting a revocation is `mandate login`'s business.
+        if (!current || current.status !== 'active' || JSON.stringify(current.scopes) === JSON.stringify(scopes)) continue;
+        await registry.put({ ...current, scopes });
+        // Tokens minted under the old scopes go too (narrowed: they must not outlive the edit).
+        await tokens.invalidate(agent);
+        logger.info({ event: 'delegation_updated', agent, resources: Object.keys(scopes) }, 'sandbox delegation follows the edited config');
+      }
+      // Agents the edit names for the first time get their delegation now, not at restart.
+      await Promise.all(Object.keys(next.agents).filter((a) => !agents.has(a)).map(ensureAgent));
+    },
     secrets,
     notices,
     close: async () => {
@@ -302,6 +326,7 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
       if (!mine) throw new TokenUnavailable(`no delegation to agent ${agent}: run "mandate login --agent ${agent}"`);
       return { user: mine.user, client: mine.client ?? agent, agent, actorChain: [agent], sessionId };
     },
+    applyConfig: async () => undefined,
     verifyBearer: async (token, sessionId) => {
       if (!token) return bearerIdentity(null, token, sessionId);
       let verify: JwtVerifier;

@@ -113,6 +113,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       apply: (next) => {
         services.config = next;
         version = policyVersion(next.agents, next.approvals);
+        identity.applyConfig(next).catch((err: unknown) => {
+          logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not update the delegations to the edited config');
+        });
       },
     });
     closers.unshift(async () => policy.close());

@@ -209,6 +209,26 @@ describe('revocation, one capability at a time', () => {
     expect(sc(await post(client, 'after the edit')).error.code).toBe('read_only');
   });
 
+  it('an edit that widens an agent works at once: the delegation follows the config, no restart', async () => {
+    const { client, home } = await open({ agents: { 'demo-agent': { readOnly: true } } });
+    const changed: number[] = [];
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => { changed.push(Date.now()); });
+    expect((await client.callTool({ name: 'slack_list_channels', arguments: { limit: 2 } })).isError ?? false).toBe(false);
+    expect(sc(await post(client, 'before the edit')).error.code).toBe('read_only');
+    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ providers: providers(), agents: { 'demo-agent': { tools: { '*': 'allow' } } } }));
+    for (let i = 0; i < 40 && changed.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(changed.length).toBeGreaterThan(0);
+    const before = posts();
+    const r = await post(client, 'after the edit');
+    expect(r.isError ?? false).toBe(false);
+    expect(posts()).toBe(before + 1);
+    // And back: narrowed again, the write is refused before any token is asked for.
+    fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ providers: providers(), agents: { 'demo-agent': { readOnly: true } } }));
+    for (let i = 0; i < 40 && changed.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(sc(await post(client, 'narrowed again')).error.code).toBe('read_only');
+    expect(posts()).toBe(before + 1);
+  });
+
   it('revoking the whole delegation refuses the next call with delegation_revoked', async () => {
     const { client, env } = await open({ agents: { 'demo-agent': { tools: { '*': 'allow' } } } });
     expect((await client.callTool({ name: 'slack_list_channels', arguments: { limit: 2 } })).isError ?? false).toBe(false);
