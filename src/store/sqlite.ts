@@ -1,10 +1,11 @@
 // The embedded store: one SQLite file (better-sqlite3, WAL) shared by the server and the
 // CLI at the same time. Decides how writes stay safe across processes (every write is a
 // `BEGIN IMMEDIATE` transaction under a 5 s busy timeout, retried once on SQLITE_BUSY) and
-// how audit appends stay durable but cheap (`synchronous=FULL`; appends made in the same
-// tick share one transaction, hence one fsync, committed on `setImmediate`; a batch of only
-// `durable: false` appends commits without the fsync, and the next durable commit, which
-// flushes the write-ahead log, makes it durable too).
+// how audit appends stay durable but cheap: appends made in the same tick share one
+// transaction, committed on `setImmediate`; a lone durable caller's commit carries its fsync
+// (`synchronous=FULL`), several durable callers' commit is fsynced on the thread pool (see
+// flushAudit); `durable: false` appends wait up to LAZY_COMMIT_MS to share a transaction and
+// become durable with the next durable commit, which flushes the write-ahead log.
 import { closeSync, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
