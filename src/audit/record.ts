@@ -5,8 +5,11 @@ import { z } from 'zod';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { JsonValue } from './canonical.js';
 
-/** The events of a call that leave a record. */
-export const AUDIT_EVENTS = ['received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed'] as const;
+/** Refused attempts at the authorization server or at `/mcp`: no tool call, but on the record. */
+export const REFUSAL_EVENTS = ['exchange_refused', 'token_refused', 'registration_refused', 'authorization_refused', 'bearer_refused'] as const;
+
+/** The events that leave a record: those of a call, and refused attempts. */
+export const AUDIT_EVENTS = ['received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed', ...REFUSAL_EVENTS] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /** `prev_hash` of the first record. */

@@ -9,6 +9,7 @@ import type { DelegationRegistry } from './delegations.js';
 import { SIGNING_ALG } from './keys.js';
 import { errorPage } from './pages.js';
 import { PROVIDER_SCOPES } from '../resources.js';
+import { isLoopbackOrigin } from '../hosts.js';
 
 type OidcModule = typeof import('oidc-provider');
 
@@ -38,13 +39,14 @@ export interface ConfigSetup {
   /** The agent each grant names when it is not the client itself (the consent's requested_actor). */
   actorsByGrant: Map<string, string>;
   registry: DelegationRegistry;
+  /** Mandate's own client: the only one that may name another agent as `requested_actor`. */
+  exchangerClientId: string;
   logger: Logger;
 }
 
-const isLoopbackOrigin = (origin: string): boolean => {
-  const u = URL.parse(origin);
-  return !!u && u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
-};
+/** What a client registered at run time (dynamic registration) may use: sign-in and refresh, for the MCP resource. */
+export const DYNAMIC_CLIENT_GRANTS = ['authorization_code', 'refresh_token'] as const;
+
 
 /**
  * Reuses the session's earlier grant for this client only when it names the same agent and
@@ -61,7 +63,7 @@ function loadExistingGrant(setup: ConfigSetup) {
     if (!grantId) return undefined;
     const agent = requestedAgent(ctx);
     if ((setup.actorsByGrant.get(grantId) ?? clientId) !== agent) return undefined;
-    const d = oidc.session?.accountId ? await setup.registry.get(oidc.session.accountId, agent) : null;
+    const d = oidc.session?.accountId ? await setup.registry.get(oidc.session.accountId, agent, clientId) : null;
     if (!d || d.status !== 'active' || d.client !== clientId) return undefined;
     return provider.Grant.find(grantId);
   };
@@ -82,8 +84,8 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
     new oidc.interactionPolicy.Check('delegation_missing', 'the agent has no active delegation from this user', async (ctx) => {
       const { oidc: o } = ctx;
       if (o.result?.consent || !o.session?.accountId) return false;
-      const d = await setup.registry.get(o.session.accountId, requestedAgent(ctx));
-      return !d || d.status !== 'active' || d.client !== o.client!.clientId;
+      const d = await setup.registry.get(o.session.accountId, requestedAgent(ctx), o.client!.clientId);
+      return !d || d.status !== 'active';
     }),
   );
 
@@ -116,7 +118,30 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     clientBasedCORS: (_ctx, origin) => isLoopbackOrigin(origin),
-    extraParams: ['requested_actor'],
+    extraParams: {
+      // A client consents for itself; only Mandate's own client (the operator's `mandate login`)
+      // asks the user to delegate to another, named agent.
+      requested_actor: (_ctx, value, client) => {
+        if (value === undefined || value === '' || !client || value === client.clientId) return;
+        if (client.clientId !== setup.exchangerClientId) {
+          throw new oidc.errors.UnauthorizedClient('requested_actor must be the client itself');
+        }
+      },
+    },
+    extraClientMetadata: {
+      properties: ['mandate_dynamic'],
+      // Called with the request's context only for a registration at run time: such a client
+      // signs a user in and refreshes, for the MCP resource; no client credentials, no exchange.
+      validator: (ctx, key, _value, metadata) => {
+        if (key !== 'mandate_dynamic' || !ctx) return;
+        const grants = (metadata.grant_types as string[] | undefined) ?? ['authorization_code'];
+        const beyond = grants.filter((g) => !(DYNAMIC_CLIENT_GRANTS as readonly string[]).includes(g));
+        if (beyond.length) {
+          throw new oidc.errors.InvalidClientMetadata(`a client registered at run time may use only ${DYNAMIC_CLIENT_GRANTS.join(' and ')}, not ${beyond.join(', ')}`);
+        }
+        metadata.mandate_dynamic = true;
+      },
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

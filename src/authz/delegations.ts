@@ -26,9 +26,14 @@ export interface Delegation {
  * in memory; the lead backs this with the SQLite store.
  */
 export interface DelegationRegistry {
-  /** The delegation of `user` to `agent`, or null when there is none. */
-  get(user: string, agent: string): Promise<Delegation | null>;
-  /** Records or replaces the delegation of (`d.user`, `d.agent`). */
+  /**
+   * The delegation of `user` to `agent` through `client`, or null when there is none. A user
+   * may delegate to one agent through several clients (the agent itself, Mandate's `login`):
+   * each is its own delegation, so one consent never replaces another client's. Without
+   * `client`, the one given last.
+   */
+  get(user: string, agent: string, client?: string): Promise<Delegation | null>;
+  /** Records or replaces the delegation of (`d.user`, `d.agent`, `d.client`). */
   put(d: Delegation): Promise<void>;
   /** Whether a token id was revoked (and has not yet expired). */
   isJtiRevoked(jti: string): Promise<boolean>;
@@ -39,19 +44,21 @@ export interface DelegationRegistry {
 /** An in-memory registry, for tests and the sandbox. Copies values in and out. */
 export function createMemoryDelegationRegistry(now: () => number = () => Math.floor(Date.now() / 1000)): DelegationRegistry {
   const delegations = new Map<string, Delegation>();
+  const latest = new Map<string, string>();
   const revoked = new Map<string, number>();
-  const key = (user: string, agent: string) => JSON.stringify([user, agent]);
+  const key = (user: string, agent: string, client?: string) => JSON.stringify(client === undefined ? [user, agent] : [user, agent, client]);
   const copy = (d: Delegation): Delegation => ({
     ...d,
     scopes: Object.fromEntries(Object.entries(d.scopes).map(([r, s]) => [r, [...s]])),
   });
   return {
-    async get(user, agent) {
-      const d = delegations.get(key(user, agent));
+    async get(user, agent, client) {
+      const d = delegations.get(key(user, agent, client ?? latest.get(key(user, agent))));
       return d ? copy(d) : null;
     },
     async put(d) {
-      delegations.set(key(d.user, d.agent), copy(d));
+      delegations.set(key(d.user, d.agent, d.client), copy(d));
+      latest.set(key(d.user, d.agent), d.client);
     },
     async isJtiRevoked(jti) {
       const exp = revoked.get(jti);

@@ -1,8 +1,12 @@
 // The token-exchange grant (RFC 8693) that mints a per-tool token: it verifies the user's
 // subject token (and the agent's actor token, when given) against this server's own keys,
 // finds the current actor, checks the delegation names that actor and is active (may_act),
-// checks the one target API and the requested scopes against the delegation, and signs an
-// RFC 9068 JWT for that API alone, carrying the actor chain in `act`.
+// checks the one target API and the requested scopes against the delegation and against the
+// agent's current capabilities, and signs an RFC 9068 JWT for that API alone, carrying the
+// actor chain in `act`. Upstream audiences belong to Mandate: only its exchanger client may
+// ask for one (an agent holding its own credentials must go through Mandate's pipeline, with
+// its approvals, constraints, rate limits and audit trail); any other client may exchange
+// only its own user token for the MCP resource, naming itself as actor.
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { TokenEndpointGrantContext } from 'oidc-provider';
@@ -51,6 +55,14 @@ export interface ExchangeDeps {
   registry: DelegationRegistry;
   /** Lifetime of a per-tool token in seconds. */
   ttlSeconds: number;
+  /** The one client that may obtain tokens for upstream APIs (Mandate's own). */
+  exchangerClientId: string;
+  /**
+   * The agent's current capabilities, checked at every upstream exchange: null when some tool
+   * the agent may use now (not denied, not read-only-refused, not revoked) needs these scopes
+   * at this API; otherwise why not, in plain words.
+   */
+  upstreamAllowed?: (q: { user: string; agent: string; client: string; resource: string; scopes: readonly string[] }) => Promise<string | null>;
   /** Verifies tokens this server issued for the MCP resource (current keys). */
   verifier: () => JwtVerifier;
   signingKey: () => Promise<CurrentKey>;
@@ -73,6 +85,13 @@ export function scopesBeyond(requested: readonly string[], ...allowed: (readonly
   return requested.filter((s) => !allowed.every((set) => set.includes(s)));
 }
 
+/** Who an exchange was about, as far as it got: read by the refusal record (`ctx.state`). */
+export interface ExchangeAttempt {
+  user?: string;
+  actor?: string;
+  subjectClient?: string;
+}
+
 function readAct(value: unknown): ActClaim | undefined {
   if (!value || typeof value !== 'object') return undefined;
   const v = value as { sub?: unknown; act?: unknown };
@@ -89,6 +108,8 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
 
   return async (ctx: TokenEndpointGrantContext<ExchangeParams>): Promise<void> => {
     const { client, params } = ctx.oidc;
+    const attempt: ExchangeAttempt = {};
+    (ctx.state as { exchange?: ExchangeAttempt }).exchange = attempt;
     if (client.clientAuthMethod === 'none') {
       throw new errors.UnauthorizedClient('only confidential clients may exchange tokens');
     }
@@ -104,30 +125,6 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
       throw new errors.InvalidRequest('unsupported requested_token_type');
     }
 
-    const verify = deps.verifier();
-    const subject = await verify(params.subject_token);
-    if (!subject.ok) {
-      if (subject.reason === 'revoked') throw invalidGrant('the subject token was revoked');
-      throw new errors.InvalidRequest(`subject_token is ${subject.reason === 'expired' ? 'expired' : 'not valid here'}`);
-    }
-    const user = subject.claims.sub;
-    const subjectClient = subject.claims.client_id ?? subject.claims.azp;
-    if (typeof subjectClient !== 'string' || subjectClient === user) {
-      throw new errors.InvalidRequest('subject_token does not represent a user');
-    }
-    const subjectAct = readAct(subject.claims.act);
-
-    let actor: string;
-    if (params.actor_token) {
-      const a = await verify(params.actor_token);
-      if (!a.ok) throw new errors.InvalidRequest(`actor_token is ${a.reason === 'expired' ? 'expired' : 'not valid here'}`);
-      // The actor token is the agent's own client-credentials token: its subject is the client.
-      if (a.claims.client_id !== a.claims.sub) throw new errors.InvalidRequest('actor_token must be an agent client token');
-      actor = a.claims.sub;
-    } else {
-      actor = subjectAct?.sub ?? subjectClient;
-    }
-
     // RI-PARAM: exactly one known API, named by `resource` (or `audience`, which must agree).
     const resourceParam = params.resource ?? params.audience;
     if (params.resource !== undefined && params.audience !== undefined && String(params.resource) !== String(params.audience)) {
@@ -140,25 +137,63 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
       ? ({ ok: true, resource: deps.mcpResource, scopes: [MCP_SCOPE] } as const)
       : resolveTarget(resourceParam);
     if (!target.ok) throw new errors.InvalidTarget(target.reason);
+    const exchanger = client.clientId === deps.exchangerClientId;
+    // Upstream audiences belong to Mandate: checked before any token is even read.
+    if (!forMcp && !exchanger) {
+      throw new errors.UnauthorizedClient(`only Mandate may obtain tokens for ${target.resource}; agents call its tools instead`);
+    }
+
+    const verify = deps.verifier();
+    const subject = await verify(params.subject_token);
+    if (!subject.ok) {
+      if (subject.reason === 'revoked') throw invalidGrant('the subject token was revoked');
+      throw new errors.InvalidRequest(`subject_token is ${subject.reason === 'expired' ? 'expired' : 'not valid here'}`);
+    }
+    const user = subject.claims.sub;
+    const subjectClient = subject.claims.client_id ?? subject.claims.azp;
+    attempt.subjectClient = typeof subjectClient === 'string' ? subjectClient : undefined;
+    if (typeof subjectClient !== 'string' || subjectClient === user) {
+      throw new errors.InvalidRequest('subject_token does not represent a user');
+    }
+    attempt.user = user;
+    const subjectAct = readAct(subject.claims.act);
+    // A client exchanges only the user tokens issued to it (Mandate's exchanger: any user's,
+    // as presented to its MCP endpoint).
+    if (!exchanger && subjectClient !== client.clientId) {
+      throw new errors.UnauthorizedClient('subject_token was issued to another client');
+    }
+
+    let actor: string;
+    if (params.actor_token) {
+      const a = await verify(params.actor_token);
+      if (!a.ok) throw new errors.InvalidRequest(`actor_token is ${a.reason === 'expired' ? 'expired' : 'not valid here'}`);
+      // The actor token is the agent's own client-credentials token: its subject is the client.
+      if (a.claims.client_id !== a.claims.sub) throw new errors.InvalidRequest('actor_token must be an agent client token');
+      actor = a.claims.sub;
+    } else {
+      actor = subjectAct?.sub ?? subjectClient;
+    }
+    attempt.actor = actor;
+    // The actor is an agent: never Mandate itself, and for the MCP resource the caller itself.
+    if (actor === deps.exchangerClientId) throw new errors.UnauthorizedClient('the actor must be an agent, not Mandate itself');
+    if (!exchanger && actor !== client.clientId) throw new errors.UnauthorizedClient('a client may name only itself as actor');
 
     // TE-MAYACT: the delegation must name the current actor, for this client, and be active.
-    const delegation = await deps.registry.get(user, actor);
+    const delegation = await deps.registry.get(user, actor, subjectClient);
     if (!delegation || delegation.client !== subjectClient) {
-      logger.info({ event: 'token_exchange_refused', user, agent: actor, client: subjectClient, reason: 'actor_not_delegated' }, 'token exchange refused');
       throw new errors.UnauthorizedClient(`the user's delegation does not name ${actor} as an agent`);
     }
-    if (delegation.status !== 'active') {
-      logger.info({ event: 'token_exchange_refused', user, agent: actor, client: subjectClient, reason: 'delegation_revoked' }, 'token exchange refused');
-      throw invalidGrant('the delegation was revoked');
-    }
+    if (delegation.status !== 'active') throw invalidGrant('the delegation was revoked');
 
     const requested = [...new Set((typeof params.scope === 'string' ? params.scope : '').split(' ').filter(Boolean))];
     if (requested.length === 0) throw new errors.InvalidScope('scope is required: name the scopes the tool needs', '');
     const granted = forMcp ? [MCP_SCOPE] : delegation.scopes[target.resource] ?? [];
     const beyond = scopesBeyond(requested, granted, target.scopes);
-    if (beyond.length > 0) {
-      logger.info({ event: 'token_exchange_refused', user, agent: actor, aud: target.resource, scope: beyond.join(' '), reason: 'scope' }, 'token exchange refused');
-      throw new errors.InvalidScope('requested scope exceeds the delegation', beyond.join(' '));
+    if (beyond.length > 0) throw new errors.InvalidScope('requested scope exceeds the delegation', beyond.join(' '));
+    // The agent's capabilities as they are now (readOnly, deny, revocations), not as at consent.
+    if (!forMcp && deps.upstreamAllowed) {
+      const why = await deps.upstreamAllowed({ user, agent: actor, client: subjectClient, resource: target.resource, scopes: requested });
+      if (why) throw new errors.InvalidScope(why, requested.join(' '));
     }
 
     const key = await deps.signingKey();
@@ -167,7 +202,9 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
     const jti = randomUUID();
     const scope = requested.join(' ');
     const act = actChain(subjectAct, actor);
-    const token = await new SignJWT({ client_id: subjectClient, azp: subjectClient, scope, act })
+    // RFC 9068: `client_id` is the client the token was issued to (Mandate's exchanger for an
+    // upstream API); `azp` keeps the client the user delegated through, as the audit does.
+    const token = await new SignJWT({ client_id: client.clientId, azp: subjectClient, scope, act })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(deps.issuer)
       .setSubject(user)

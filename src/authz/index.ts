@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type Provider from 'oidc-provider';
-import type { ClientMetadata } from 'oidc-provider';
+import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
 import { silentLogger, type Logger } from '../log.js';
 import { PROVIDER_SCOPES, RESOURCES, type UpstreamProvider } from '../resources.js';
 import { createMemoryAdapterFactory } from './adapter.js';
 import { DEMO_USER, MCP_SCOPE, providerConfiguration, type UserProfile } from './config.js';
 import type { Delegation, DelegationRegistry } from './delegations.js';
-import { EXCHANGE_DUPES, EXCHANGE_PARAMS, TOKEN_EXCHANGE_GRANT, tokenExchangeHandler } from './exchange.js';
+import { EXCHANGE_DUPES, EXCHANGE_PARAMS, TOKEN_EXCHANGE_GRANT, tokenExchangeHandler, type ExchangeAttempt, type ExchangeDeps } from './exchange.js';
+import { hostAllowed, loopbackHosts } from '../hosts.js';
 import { interactionHandler } from './interactions.js';
 import { loadKeyRing, type PublicJwks } from './keys.js';
 import { loadOidcProvider } from './load.js';
@@ -42,7 +43,38 @@ export interface AuthzOptions {
   mcpTokenTtlSeconds?: number;
   /** What a consent grants when the request names no upstream scope (default: every scope of every API). */
   defaultDelegationScopes?: Record<string, readonly string[]>;
+  /**
+   * The most a consent may grant `agent`, per API: its capabilities (a read-only agent gets no
+   * write scope, a denied tool none). Default: `defaultDelegationScopes`.
+   */
+  consentScopes?: (agent: string) => Record<string, readonly string[]>;
+  /** The one client that may obtain tokens for upstream APIs (default `mandate`). */
+  exchangerClientId?: string;
+  /** The agent's current capabilities, checked at each upstream exchange (see `ExchangeDeps.upstreamAllowed`). */
+  upstreamAllowed?: ExchangeDeps['upstreamAllowed'];
+  /** Told of every refused token request, registration, sign-in or consent (for the audit trail). */
+  onRefused?: (attempt: RefusedAttempt) => void;
+  /** Host names this server answers to besides loopback (e.g. its public URL's host). */
+  allowedHosts?: string[];
   logger?: Logger;
+}
+
+/** A refused attempt at the authorization server, as the audit trail records it. */
+export interface RefusedAttempt {
+  /** `exchange_refused` (token exchange), `token_refused` (other grants), `registration_refused`, `authorization_refused`. */
+  event: 'exchange_refused' | 'token_refused' | 'registration_refused' | 'authorization_refused';
+  /** The OAuth error code (RFC 6749 / 8693 / 7591). */
+  error: string;
+  description: string | null;
+  /** The authenticated client, or the client id it claimed. */
+  client: string | null;
+  /** The user the request was about, once known. */
+  subject: string | null;
+  /** The agent named as actor, once known. */
+  actor: string | null;
+  grantType: string | null;
+  resource: string | null;
+  scope: string | null;
 }
 
 /** A confidential client (an agent, or Mandate itself) registered by the operator. */
@@ -128,6 +160,8 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
   const defaultScopes = opts.defaultDelegationScopes ?? ALL_SCOPES;
   checkScopes(defaultScopes);
   const { mcpResource, registry } = opts;
+  const exchangerClientId = opts.exchangerClientId ?? 'mandate';
+  const onRefused = opts.onRefused ?? (() => undefined);
 
   const sockets = new Set<Socket>();
   let provider: Provider | undefined;
@@ -141,11 +175,23 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
     registry,
     actorsByGrant,
     mcpResource,
-    defaultScopes,
+    consentScopes: opts.consentScopes ?? (() => defaultScopes),
+    exchangerClientId,
+    onRefused,
     logger,
   });
 
+  let hosts = new Set<string>();
+  let origin = '';
   const server = http.createServer((req, res) => {
+    // DNS rebinding: a page on another name that resolves here must not reach sign-in or consent.
+    // A consent is posted by its own page only (a loopback page elsewhere cannot submit one).
+    const crossSiteForm = req.method === 'POST' && req.url?.startsWith('/interaction/') && req.headers.origin !== undefined && req.headers.origin !== origin;
+    const refusal = hostAllowed(req, hosts) ?? (crossSiteForm ? 'a sign-in or consent is submitted from its own page only' : null);
+    if (refusal) {
+      res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'access_denied', error_description: refusal }));
+      return;
+    }
     interactions(req, res)
       .then((handled) => {
         if (!handled) callback!(req, res);
@@ -165,6 +211,8 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
   });
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
+  origin = issuer;
+  hosts = new Set([...loopbackHosts(port), ...(opts.allowedHosts ?? [])]);
 
   // Builds (or, after key rotation, rebuilds) the provider over the same store.
   const build = () => {
@@ -180,6 +228,7 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
         users,
         actorsByGrant,
         registry,
+        exchangerClientId,
         logger,
       }),
     );
@@ -190,6 +239,8 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
         mcpResource,
         registry,
         ttlSeconds: opts.perToolTtlSeconds ?? 300,
+        exchangerClientId,
+        ...(opts.upstreamAllowed ? { upstreamAllowed: opts.upstreamAllowed } : {}),
         verifier: () => verifier!,
         signingKey: () => keyring.current(),
         errors: oidc.errors,
@@ -199,6 +250,32 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
       EXCHANGE_DUPES,
     );
     p.on('server_error', (_ctx, err) => logger.error({ err }, 'authorization server error'));
+    // Every refusal is told once, with who asked and for what, so an attempted bypass is attributable.
+    const refused = (event: RefusedAttempt['event'] | null) => (ctx: KoaContextWithOIDC, err: unknown) => {
+      const e = err as { error?: string; error_description?: string };
+      const params = (ctx.oidc?.params ?? {}) as Record<string, unknown>;
+      const body = (ctx.oidc?.body ?? {}) as Record<string, unknown>;
+      const grantType = typeof params.grant_type === 'string' ? params.grant_type : null;
+      const attempt = ((ctx.state as { exchange?: ExchangeAttempt } | undefined)?.exchange) ?? {};
+      const text = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) ? v.join(' ') : null);
+      const claimed = ctx.oidc?.client?.clientId ?? text(params.client_id) ?? text(body.client_name);
+      const r: RefusedAttempt = {
+        event: event ?? (grantType === TOKEN_EXCHANGE_GRANT ? 'exchange_refused' : 'token_refused'),
+        error: e.error ?? 'invalid_request',
+        description: e.error_description ?? null,
+        client: claimed,
+        subject: attempt.user ?? null,
+        actor: attempt.actor ?? (event === 'authorization_refused' ? text(params.requested_actor) : null),
+        grantType: event === 'registration_refused' ? text(body.grant_types) : grantType,
+        resource: text(params.resource) ?? text(params.audience),
+        scope: text(params.scope) ?? text(body.scope),
+      };
+      logger.info({ event: r.event, error: r.error, client: r.client, user: r.subject, agent: r.actor, grant_type: r.grantType, aud: r.resource, scope: r.scope }, 'authorization server refused a request');
+      onRefused(r);
+    };
+    p.on('grant.error', refused(null));
+    p.on('registration_create.error', refused('registration_refused'));
+    p.on('authorization.error', refused('authorization_refused'));
     verifier = createJwtVerifier({
       issuer,
       jwks: keyring.publicJwks(),

@@ -1,12 +1,15 @@
 // The user-facing steps of the authorization code flow: sign in (the sandbox's demo user, no
 // password) and consent that names the agent ("Agent X will act on your behalf with: …").
 // Allowing records the delegation (user, agent, client, scopes per API) in the registry and
-// grants the MCP resource; denying ends the flow with access_denied.
+// grants the MCP resource; denying ends the flow with access_denied. What a consent grants is
+// bounded by the agent's capabilities, and it is that client's own delegation: it never
+// replaces or widens the delegation another client holds for the same agent.
 import type http from 'node:http';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../log.js';
-import { PROVIDER_SCOPES, RESOURCES, type UpstreamProvider } from '../resources.js';
+import { PROVIDER_SCOPES, type UpstreamProvider } from '../resources.js';
 import type { UserProfile } from './config.js';
+import type { RefusedAttempt } from './index.js';
 import type { DelegationRegistry } from './delegations.js';
 import { consentPage, errorPage, loginPage, type ConsentSection } from './pages.js';
 import { resourceName, scopeWords } from './words.js';
@@ -20,24 +23,28 @@ export interface InteractionDeps {
   registry: DelegationRegistry;
   actorsByGrant: Map<string, string>;
   mcpResource: string;
-  /** What a delegation grants when the request names no upstream scope. */
-  defaultScopes: Record<string, readonly string[]>;
+  /** The most a consent may grant this agent (its capabilities), per API. */
+  consentScopes: (agent: string) => Record<string, readonly string[]>;
+  /** Mandate's own client, the only one that may ask on behalf of another agent. */
+  exchangerClientId: string;
+  onRefused: (attempt: RefusedAttempt) => void;
   logger: Logger;
 }
 
 /**
- * The upstream scopes an authorization request asks for, per API; the defaults when it names
- * none. Scopes of unknown APIs are ignored (the consent page shows exactly what is granted).
+ * The upstream scopes a consent grants, per API: those the request names, else all of
+ * `allowed`; never beyond `allowed` (the agent's capabilities). Scopes of unknown APIs are
+ * ignored. The consent page shows exactly this.
  */
-export function delegationScopes(scopeParam: unknown, defaults: Record<string, readonly string[]>): Record<string, string[]> {
+export function delegationScopes(scopeParam: unknown, allowed: Record<string, readonly string[]>): Record<string, string[]> {
   const requested = new Set(typeof scopeParam === 'string' ? scopeParam.split(' ') : []);
+  const named = (Object.entries(PROVIDER_SCOPES) as [UpstreamProvider, readonly string[]][]).some(([, scopes]) => scopes.some((s) => requested.has(s)));
   const out: Record<string, string[]> = {};
-  for (const [provider, scopes] of Object.entries(PROVIDER_SCOPES) as [UpstreamProvider, readonly string[]][]) {
-    const named = scopes.filter((s) => requested.has(s));
-    if (named.length) out[RESOURCES[provider]] = named;
+  for (const [resource, scopes] of Object.entries(allowed)) {
+    const granted = named ? scopes.filter((s) => requested.has(s)) : [...scopes];
+    if (granted.length) out[resource] = granted;
   }
-  if (Object.keys(out).length) return out;
-  return Object.fromEntries(Object.entries(defaults).map(([r, s]) => [r, [...s]]));
+  return out;
 }
 
 async function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
@@ -83,14 +90,21 @@ export function interactionHandler(deps: InteractionDeps) {
           send(res, 200, loginPage(`/interaction/${uid}/login`, deps.signInUser, client?.clientName ?? clientId));
           return true;
         }
-        if (!(await provider.Client.find(agent))) {
-          await provider.interactionFinished(req, res, { error: 'invalid_request', error_description: 'requested_actor is not a registered agent' }, { mergeWithLastSubmission: false });
+        const refusal = agent !== clientId && clientId !== deps.exchangerClientId
+          ? { error: 'unauthorized_client', error_description: 'requested_actor must be the client itself' }
+          : !(await provider.Client.find(agent))
+            ? { error: 'invalid_request', error_description: 'requested_actor is not a registered agent' }
+            : null;
+        if (refusal) {
+          deps.onRefused({ event: 'authorization_refused', ...refusal, description: refusal.error_description, client: clientId, subject: details.session?.accountId ?? null, actor: agent, grantType: 'authorization_code', resource: null, scope: typeof details.params.scope === 'string' ? details.params.scope : null });
+          await provider.interactionFinished(req, res, refusal, { mergeWithLastSubmission: false });
           return true;
         }
         const accountId = details.session?.accountId ?? '';
         const user = deps.users.get(accountId);
-        const scopes = delegationScopes(details.params.scope, deps.defaultScopes);
+        const scopes = delegationScopes(details.params.scope, deps.consentScopes(agent));
         const sections: ConsentSection[] = Object.entries(scopes).map(([r, s]) => ({ resource: resourceName(r, deps.mcpResource), scopes: s.map(scopeWords) }));
+        if (sections.length === 0) sections.push({ resource: 'Mandate', scopes: ["its own tools only: this agent's capabilities allow no access to Slack, the CRM or the calendar"] });
         const client = await provider.Client.find(clientId);
         send(res, 200, consentPage({
           action: `/interaction/${uid}/confirm`,
@@ -125,7 +139,8 @@ export function interactionHandler(deps: InteractionDeps) {
         for (const [resource, scopes] of Object.entries(prompt.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
         const grantId = await grant.save();
         if (agent !== clientId) deps.actorsByGrant.set(grantId, agent);
-        const scopes = delegationScopes(details.params.scope, deps.defaultScopes);
+        if (agent !== clientId && clientId !== deps.exchangerClientId) throw Object.assign(new Error('requested_actor must be the client itself'), { error: 'unauthorized_client', error_description: 'requested_actor must be the client itself' });
+        const scopes = delegationScopes(details.params.scope, deps.consentScopes(agent));
         await deps.registry.put({ user: accountId, agent, client: clientId, scopes, status: 'active', createdAt: Math.floor(Date.now() / 1000) });
         deps.logger.info({ event: 'delegation_granted', user: accountId, agent, client: clientId, resources: Object.keys(scopes) }, 'delegation recorded');
         await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });

@@ -136,17 +136,27 @@ function refusal(err: unknown): JwtVerification {
 /**
  * The sandbox emulators' bearer check: `createJwtVerifier` plus the endpoint's scope (the
  * token must hold one of `requiredAnyOf`), answering `insufficient_scope` with what it held.
+ * With `issuedTo`, only per-tool tokens issued to that client (Mandate's exchanger) with an
+ * agent named in `act` are accepted: an upstream API is reached through Mandate or not at all.
  */
-export function sandboxTokenVerifier(opts: JwtVerifierOptions): TokenVerifier {
+export function sandboxTokenVerifier(opts: JwtVerifierOptions & { issuedTo?: string }): TokenVerifier {
+  const { issuedTo, ...jwt } = opts;
   // The emulators stand for upstream APIs and check every signature, as the baseline they are.
-  const verify = createJwtVerifier({ cacheSize: 0, ...opts });
+  const verify = createJwtVerifier({ cacheSize: 0, ...jwt });
   return async (token, requiredAnyOf) => {
     const r = await verify(token);
     if (!r.ok) return { ok: false, reason: r.reason };
+    if (issuedTo !== undefined && !viaExchanger(r.claims, issuedTo)) return { ok: false, reason: 'invalid' };
     const scopes = typeof r.claims.scope === 'string' ? r.claims.scope.split(' ').filter(Boolean) : [];
     if (requiredAnyOf.length > 0 && !requiredAnyOf.some((s) => scopes.includes(s))) {
       return { ok: false, reason: 'insufficient_scope', provided: scopes };
     }
     return { ok: true, claims: r.claims, scopes };
   };
+}
+
+/** Whether a per-tool token was issued to `exchanger` for an agent (RFC 8693 `act`) other than itself. */
+export function viaExchanger(claims: AccessTokenClaims, exchanger: string): boolean {
+  const actor = claims.act?.sub;
+  return claims.client_id === exchanger && typeof actor === 'string' && actor.length > 0 && actor !== exchanger;
 }

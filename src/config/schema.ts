@@ -32,6 +32,8 @@ export const configSchema = z
       .strictObject({
         port: z.number().int().min(0).max(65535).default(8787),
         allowedOrigins: z.array(z.string().max(500)).max(100).default([]),
+        /** URLs this server is also reached at (a reverse proxy in front): their hosts pass the Host check. */
+        publicUrls: z.array(z.url({ protocol: /^https?$/ }).max(500)).max(20).default([]),
       })
       .optional(),
   })

@@ -21,6 +21,11 @@ import {
 } from '../tokens/index.js';
 import { oauthClient } from '../tokens/oauth.js';
 import { decide } from '../policy/decide.js';
+import type { AuditLog } from '../audit/writer.js';
+import type { REFUSAL_EVENTS } from '../audit/record.js';
+import { newCallId } from '../pipeline/call-id.js';
+
+type RefusalEvent = (typeof REFUSAL_EVENTS)[number];
 import { TokenUnavailable } from '../errors.js';
 import { allTools } from '../../tools/index.js';
 
@@ -54,12 +59,17 @@ export interface IdentityOptions {
   config: Config;
   logger: Logger;
   store: Store;
+  /** Where refused attempts (at the authorization server and at `/mcp`) are recorded. */
+  audit: AuditLog;
   mcpResource: string;
   authzPort?: number;
 }
 
 /** The scope of tokens for the MCP endpoint itself. */
 const MCP_SCOPE = 'mandate:tools';
+
+/** Mandate's own client at the embedded authorization server: the only one that obtains upstream tokens. */
+export const EXCHANGER = 'mandate';
 
 /** Where `mandate login` receives the authorization code (any loopback port matches). */
 export const LOGIN_REDIRECT = 'http://127.0.0.1/callback';
@@ -94,16 +104,18 @@ export function delegationScopes(config: Config, agent: string, tools: readonly 
 /** Delegations as the authorization server sees them: scopes kept in memory, revocations read from the shared store. */
 function storeBackedRegistry(store: Store): DelegationRegistry {
   const delegations = new Map<string, AuthzDelegation>();
-  const key = (u: string, a: string) => `${u}\u0000${a}`;
+  const latest = new Map<string, string>();
+  const key = (u: string, a: string, c = '') => `${u}\u0000${a}\u0000${c}`;
   return {
-    async get(user, agent) {
-      const d = delegations.get(key(user, agent));
+    async get(user, agent, client) {
+      const d = delegations.get(key(user, agent, client ?? latest.get(key(user, agent))));
       if (!d) return null;
       const revoked = await store.isRevoked({ agent, tool: '*', user });
       return revoked?.scope === 'delegation' ? { ...d, status: 'revoked' } : d;
     },
     async put(d) {
-      delegations.set(key(d.user, d.agent), d);
+      delegations.set(key(d.user, d.agent, d.client), d);
+      latest.set(key(d.user, d.agent), d.client);
       await store.putDelegation({
         user: d.user, agent: d.agent, client: d.client,
         scopes: Object.entries(d.scopes).flatMap(([r, ss]) => ss.map((s) => `${r} ${s}`)),
@@ -130,17 +142,27 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
   // stdio client has its tools/list answered while oidc-provider is still loading (cold start).
   const started = (async () => {
     const { startAuthorizationServer, sandboxTokenVerifier, createJwtVerifier } = await import('../authz/index.js');
-    const authz = await startAuthorizationServer({ home, port: opts.authzPort ?? 0, mcpResource, registry, logger });
-    const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client('mandate'));
+    const authz = await startAuthorizationServer({
+      home, port: opts.authzPort ?? 0, mcpResource, registry, logger,
+      exchangerClientId: EXCHANGER,
+      // A consent grants at most what the agent's capabilities allow, under the config in force.
+      consentScopes: (agent) => delegationScopes(config, agent),
+      upstreamAllowed: (q) => upstreamAllowed(config, store, q),
+      onRefused: (r) => recordRefusal(opts, {
+        event: r.event, error: r.error, description: r.description, client: r.client, user: r.subject, agent: r.actor,
+        request: { grant_type: r.grantType, resource: r.resource, scope: r.scope },
+      }),
+    });
+    const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client(EXCHANGER));
     // Mandate's own client also runs `mandate login` (authorization code + PKCE, loopback redirect).
     await authz.registerClient({
-      client_id: 'mandate', client_secret: mandateSecret, client_name: 'Mandate',
+      client_id: EXCHANGER, client_secret: mandateSecret, client_name: 'Mandate',
       redirect_uris: [LOGIN_REDIRECT], application_type: 'native',
     });
-    const broker = createTokenBroker({ issuer: authz.issuer, clientId: 'mandate', clientSecret: mandateSecret, logger });
+    const broker = createTokenBroker({ issuer: authz.issuer, clientId: EXCHANGER, clientSecret: mandateSecret, logger });
     const verifiers = Object.fromEntries(
       (Object.keys(RESOURCES) as UpstreamProvider[]).map((p) => [
-        p, sandboxTokenVerifier({ issuer: authz.issuer, jwksUri: authz.jwksUri, audience: RESOURCES[p], isJtiRevoked }),
+        p, sandboxTokenVerifier({ issuer: authz.issuer, jwksUri: authz.jwksUri, audience: RESOURCES[p], isJtiRevoked, issuedTo: EXCHANGER }),
       ]),
     ) as Record<UpstreamProvider, TokenVerifier>;
     const bearer = createJwtVerifier({ issuer: authz.issuer, jwksUri: authz.jwksUri, audience: mcpResource, isJtiRevoked });
@@ -193,7 +215,7 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
     upstreamVerifiers,
     // The delegation is provisioned on the agent's first token, not here.
     stdioIdentity: async (agent, sessionId) => ({ user: DEMO_USER.id, client: agent, agent, actorChain: [agent], sessionId }),
-    verifyBearer: async (token, sessionId) => bearerIdentity((await started).bearer, token, sessionId),
+    verifyBearer: async (token, sessionId) => recordRefusedBearer(opts, token, await bearerIdentity((await started).bearer, token, sessionId)),
     issuer: null,
     authz: null,
     ready: started
@@ -231,8 +253,15 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
   return runtime;
 }
 
-/** Checks an HTTP bearer token for this MCP resource and reads the caller's identity from it. */
-async function bearerIdentity(verify: JwtVerifier | null, token: string | undefined, sessionId: string): Promise<Identity | { error: string; status: 401 | 403 }> {
+/** A refused bearer: its status, the words for the client, and what the audit record says of the token. */
+type BearerRefusal = { error: string; status: 401 | 403; claims?: Record<string, unknown> };
+
+/**
+ * Checks an HTTP bearer token for this MCP resource and reads the caller's identity from it.
+ * Every session is a user's: the token's subject is a user (not the client itself, as in a
+ * client-credentials token), and its actor, when it names one, is the presenting client.
+ */
+async function bearerIdentity(verify: JwtVerifier | null, token: string | undefined, sessionId: string): Promise<Identity | BearerRefusal> {
   if (!token || !verify) return { status: 401, error: 'a bearer token is required' };
   const r = await verify(token);
   if (!r.ok) {
@@ -241,11 +270,79 @@ async function bearerIdentity(verify: JwtVerifier | null, token: string | undefi
   }
   const claims = r.claims as Record<string, unknown>;
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-  if (!scopes.includes(MCP_SCOPE)) return { status: 403, error: `the token lacks the ${MCP_SCOPE} scope` };
+  if (!scopes.includes(MCP_SCOPE)) return { status: 403, error: `the token lacks the ${MCP_SCOPE} scope`, claims };
+  const presenter = String(claims.client_id ?? claims.azp ?? '');
   const client = String(claims.azp ?? claims.client_id ?? '');
+  if (!presenter || claims.sub === presenter || claims.sub === client) {
+    return { status: 401, error: 'the token names no user: an MCP session acts for a user who delegated to this client', claims };
+  }
   const chain = actorChainFrom(claims);
+  if (chain.length > 0 && chain[0] !== presenter) {
+    return { status: 401, error: 'the token names another actor than the client presenting it', claims };
+  }
   const agent = chain[0] ?? client;
   return { user: String(claims.sub), client, agent, actorChain: chain.length ? chain : [agent], sessionId, bearer: token };
+}
+
+/** A presented bearer that was refused goes on the record (a missing one is the usual first step of OAuth, not an attempt). */
+function recordRefusedBearer(opts: IdentityOptions, token: string | undefined, r: Identity | BearerRefusal): Identity | BearerRefusal {
+  if (!token || !('error' in r)) return r;
+  const c = r.claims ?? {};
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  recordRefusal(opts, {
+    event: 'bearer_refused',
+    error: r.status === 403 ? 'insufficient_scope' : 'invalid_token',
+    description: r.error,
+    client: text(c.client_id) ?? text(c.azp),
+    user: text(c.sub),
+    agent: actorChainFrom(c)[0] ?? null,
+    request: { resource: opts.mcpResource, scope: text(c.scope) },
+  });
+  return r;
+}
+
+/** Longest value of an attacker-chosen field kept in a refusal record. */
+const MAX_REFUSAL_FIELD = 200;
+
+/** Writes one refused attempt to the audit chain; a failure to write is logged, never thrown at the refused caller. */
+function recordRefusal(opts: IdentityOptions, r: {
+  event: RefusalEvent; error: string; description: string | null;
+  client: string | null; user: string | null; agent: string | null;
+  request: Record<string, string | null>;
+}): void {
+  const cut = (v: string | null) => (v === null ? null : v.length > MAX_REFUSAL_FIELD ? `${v.slice(0, MAX_REFUSAL_FIELD)}…` : v);
+  opts.audit.record({
+    call_id: newCallId(),
+    event: r.event,
+    tool: '',
+    user: cut(r.user),
+    client: cut(r.client),
+    agent: cut(r.agent),
+    actor_chain: r.agent ? [cut(r.agent)!] : [],
+    decision: 'refused',
+    outcome: 'refused',
+    reason: cut(r.description ?? r.error),
+    error_code: cut(r.error),
+    args: Object.fromEntries(Object.entries(r.request).map(([k, v]) => [k, cut(v)])),
+  }).catch(() => undefined); // AuditLog logs what it could not write
+}
+
+/**
+ * The agent's capabilities at the authorization server: a per-tool token for these scopes at
+ * this API is minted only when some tool that needs exactly them is one the agent may use now
+ * (not denied, not refused as read-only, not revoked for this user). Null when it may.
+ */
+async function upstreamAllowed(config: Config, store: Store, q: { user: string; agent: string; resource: string; scopes: readonly string[] }): Promise<string | null> {
+  const tools = allTools.filter((t) => t.provider !== 'mandate' && (t.resource ?? RESOURCES[t.provider]) === q.resource && q.scopes.every((s) => t.scopes.includes(s)));
+  if (tools.length === 0) return `no tool of Mandate needs ${q.scopes.join(' ')} at ${q.resource}`;
+  let first: string | null = null;
+  for (const tool of tools) {
+    const revoked = await store.isRevoked({ agent: q.agent, tool: tool.name, user: q.user });
+    const d = decide({ agents: config.agents, agentId: q.agent, tool, now: new Date(), revoked: revoked?.scope ?? null });
+    if (d.effect !== 'deny') return null;
+    first ??= d.reason;
+  }
+  return `agent ${q.agent} may not use a tool that needs these scopes: ${first}`;
 }
 
 /** The per-tool token stage over a broker; `sources` gives the subject (and actor) of an identity. */
@@ -337,7 +434,7 @@ async function configuredIdentity(opts: IdentityOptions, secrets: SecretStore, n
         opts.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not discover the authorization server\'s keys to check a bearer token');
         return { status: 401, error: 'the token could not be checked: the authorization server is not reachable' };
       }
-      return bearerIdentity(verify, token, sessionId);
+      return recordRefusedBearer(opts, token, await bearerIdentity(verify, token, sessionId));
     },
     issuer: as.issuer,
     authz: null,

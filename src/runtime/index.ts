@@ -62,8 +62,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const notices: string[] = [];
   const sandboxMode = isSandbox(config);
   const closers: Array<() => Promise<void>> = [async () => store.close()];
+  const audit = new AuditLog(store, { logger });
   try {
-    const identity = await startIdentity({ home, config, logger, store, mcpResource: opts.mcpResource, authzPort: opts.authzPort });
+    const identity = await startIdentity({ home, config, logger, store, audit, mcpResource: opts.mcpResource, authzPort: opts.authzPort });
     closers.unshift(() => identity.close());
     notices.push(...identity.notices);
 
@@ -91,7 +92,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       tools,
       toolByName,
       store,
-      audit: new AuditLog(store, { logger }),
+      audit,
       tokens: identity.tokens,
       connectors: {
         create(provider, tokens, signal, who) {

@@ -296,6 +296,11 @@ class SqliteStoreImpl implements SqliteStore {
     if (filter.agent !== undefined) (where.push('agent = ?'), params.push(filter.agent));
     if (filter.tool !== undefined) (where.push('tool = ?'), params.push(filter.tool));
     if (filter.user !== undefined) (where.push('user = ?'), params.push(filter.user));
+    if (filter.event !== undefined) {
+      const events = typeof filter.event === 'string' ? [filter.event] : [...filter.event];
+      where.push(`json_extract(record, '$.event') IN (${events.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...events);
+    }
     if (filter.since !== undefined) (where.push('ts >= ?'), params.push(isoField(filter.since, 'since')));
     if (filter.afterSeq !== undefined) (where.push('seq > ?'), params.push(filter.afterSeq));
     let sql = 'SELECT record, hash FROM audit' + (where.length ? ` WHERE ${where.join(' AND ')}` : '');

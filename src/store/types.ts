@@ -9,6 +9,8 @@ export interface AuditFilter {
   agent?: string;
   tool?: string;
   user?: string;
+  /** One event, or any of several (e.g. every refused attempt). */
+  event?: string | readonly string[];
   since?: string;
   afterSeq?: number;
   limit?: number;

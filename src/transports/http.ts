@@ -9,6 +9,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Runtime } from '../runtime/index.js';
 import type { Identity } from '../identity/types.js';
 import { createMcpServer } from '../server/mcp.js';
+import { hostOf, loopbackHosts } from '../hosts.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -29,6 +30,8 @@ export interface HttpOptions {
   host?: string;
   /** Origins allowed besides this server's own (config `server.allowedOrigins`). */
   allowedOrigins?: string[];
+  /** URLs this server is also reached at (config `server.publicUrls`): their hosts pass the Host check. */
+  publicUrls?: string[];
 }
 
 function jsonRpcError(res: http.ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
@@ -83,7 +86,10 @@ export async function serveHttp(
     return runtime!.identity.verifyBearer(token, sessionId);
   }
 
+  let hosts = new Set<string>();
   const server = http.createServer(async (req, res) => {
+    // DNS rebinding: only this server's own names, before anything else is read.
+    if (!hosts.has((req.headers.host ?? '').toLowerCase())) return jsonRpcError(res, 403, -32000, 'host not allowed: this server answers only to its own loopback address');
     if (!runtime) return jsonRpcError(res, 503, -32000, 'starting; try again in a moment', { 'retry-after': '1' });
     const log = runtime.services.logger;
     try {
@@ -169,6 +175,7 @@ export async function serveHttp(
     server.listen(opts.port, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  hosts = new Set([...loopbackHosts(port), ...(opts.publicUrls ?? []).map(hostOf)]);
   try {
     runtime = await makeRuntime(mcpUrl());
   } catch (err) {

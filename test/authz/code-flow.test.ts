@@ -7,13 +7,17 @@ import { RESOURCES } from '../../src/resources.js';
 import { Browser } from '../helpers/browser.js';
 import { ASSISTANT, MANDATE, MCP, exchange, startTestAuthz, tokenRequest, type TestAuthz, type TestClient } from './helpers.js';
 
-const APP: TestClient = { id: 'desk-app', secret: 'desk-app-secret-0123456789abcdef' };
+// Mandate's own client runs the user's consent naming another agent (`mandate login`); any
+// other client may only consent for itself.
+const APP: TestClient = MANDATE;
+const OTHER_APP: TestClient = { id: 'desk-app', secret: 'desk-app-secret-0123456789abcdef' };
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
 let t: TestAuthz;
 beforeAll(async () => {
   t = await startTestAuthz();
-  await t.authz.registerClient({ client_id: APP.id, client_secret: APP.secret, client_name: 'Desk App', redirect_uris: [REDIRECT] });
+  await t.authz.registerClient({ client_id: APP.id, client_secret: APP.secret, client_name: 'Mandate', redirect_uris: [REDIRECT] });
+  await t.authz.registerClient({ client_id: OTHER_APP.id, client_secret: OTHER_APP.secret, client_name: 'Desk App', redirect_uris: [REDIRECT] });
 });
 afterAll(async () => {
   await t.close();
@@ -24,11 +28,11 @@ function pkce() {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-async function authorize(params: Record<string, string>) {
+async function authorize(params: Record<string, string>, client: TestClient = APP) {
   const browser = new Browser(t.authz.issuer);
   const { verifier, challenge } = pkce();
   const q = new URLSearchParams({
-    client_id: APP.id,
+    client_id: client.id,
     response_type: 'code',
     redirect_uri: REDIRECT,
     scope: 'openid offline_access mandate:tools chat:write channels:read',
@@ -57,7 +61,7 @@ describe('authorization code + PKCE with consent naming the agent', () => {
     expect(consent.text).toContain('Slack');
     expect(consent.text).toContain('post messages as you');
     expect(consent.text).toContain('see the list of channels');
-    expect(consent.text).toContain('Requested by the application Desk App');
+    expect(consent.text).toContain('Requested by the application Mandate');
     expect(consent.text).toContain('Dana Demo');
 
     const confirm = /action="([^"]+)"/.exec(consent.text)![1]!;
@@ -108,6 +112,14 @@ describe('authorization code + PKCE with consent naming the agent', () => {
     const callback = new URL(done.location!);
     expect(callback.searchParams.get('error')).toBe('access_denied');
     expect(await t.registry.get('demo-user', 'demo-agent')).toBeNull();
+  });
+
+  it('another client naming an agent other than itself is refused before sign-in, and nothing is recorded', async () => {
+    const { login } = await authorize({ requested_actor: ASSISTANT.id, state: 'st-5' }, OTHER_APP);
+    const callback = new URL(login.location ?? login.url);
+    expect(callback.origin + callback.pathname).toBe(REDIRECT);
+    expect(callback.searchParams.get('error')).toBe('unauthorized_client');
+    expect(await t.registry.get('demo-user', ASSISTANT.id, OTHER_APP.id)).toBeNull();
   });
 
   it('a requested_actor that is not a registered agent is refused', async () => {

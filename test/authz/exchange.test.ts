@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { RESOURCES } from '../../src/resources.js';
-import { ACCESS_TOKEN_TYPE } from '../../src/authz/index.js';
+import { ACCESS_TOKEN_TYPE, type RefusedAttempt } from '../../src/authz/index.js';
 import {
   ASSISTANT,
   DEMO_AGENT,
@@ -46,8 +46,8 @@ describe('token exchange: the per-tool token', () => {
     expect(c.aud).toBe(RESOURCES.slack);
     expect(c.scope).toBe('chat:write');
     expect(c.sub).toBe('demo-user');
-    expect(c.azp).toBe(DEMO_AGENT.id);
-    expect(c.client_id).toBe(DEMO_AGENT.id);
+    expect(c.azp).toBe(DEMO_AGENT.id); // the client the user delegated through
+    expect(c.client_id).toBe(MANDATE.id); // issued to Mandate's exchanger, the only client that may hold one
     expect(c.act).toEqual({ sub: DEMO_AGENT.id });
     expect(typeof c.jti).toBe('string');
     expect(c.exp! - c.iat!).toBeGreaterThan(0);
@@ -64,7 +64,7 @@ describe('token exchange: the per-tool token', () => {
 
   it('without an actor token, the current actor is the subject client (the agent itself)', async () => {
     const { token: subject } = await subjectToken(t.authz);
-    const r = await exchange(t.authz, DEMO_AGENT, { subject, resource: RESOURCES.slack, scope: 'channels:read channels:history' });
+    const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'channels:read channels:history' });
     expect(r.status).toBe(200);
     const c = decodeJwt(String(r.body.access_token));
     expect(c.act).toEqual({ sub: DEMO_AGENT.id });
@@ -236,5 +236,78 @@ describe('token exchange: refusals', () => {
     await t.registry.revokeJti(String(c.jti), c.exp!);
     const r = await exchange(t.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
     expect(r.body.error).toBe('invalid_grant');
+  });
+});
+
+describe('token exchange: upstream audiences belong to Mandate (invariant 8)', () => {
+  it('an agent exchanging its own user token for an upstream API is unauthorized_client, with or without its actor token', async () => {
+    const { token: subject } = await subjectToken(t.authz, { user: 'bypass-user' });
+    const actor = await actorToken(t.authz, DEMO_AGENT);
+    for (const params of [{ subject, resource: RESOURCES.slack, scope: 'chat:write' }, { subject, actor, resource: RESOURCES.slack, scope: 'chat:write' }, { subject, audience: RESOURCES.crm, scope: 'crm.objects.contacts.read' }]) {
+      const r = await exchange(t.authz, DEMO_AGENT, params);
+      expect(r.status).toBe(400);
+      expect(r.body.error).toBe('unauthorized_client');
+      expect(String(r.body.error_description)).toContain('only Mandate may obtain tokens');
+    }
+  });
+
+  it('for the MCP resource, a client exchanges only user tokens issued to it, and names only itself as actor', async () => {
+    const { token: mine } = await subjectToken(t.authz, { user: 'mcp-user', agent: ASSISTANT });
+    const { token: theirs } = await subjectToken(t.authz, { user: 'mcp-user' }); // issued to demo-agent
+    const other = await exchange(t.authz, ASSISTANT, { subject: theirs, resource: MCP, scope: 'mandate:tools' });
+    expect(other.body.error).toBe('unauthorized_client');
+    const naming = await exchange(t.authz, ASSISTANT, { subject: mine, actor: await actorToken(t.authz, DEMO_AGENT), resource: MCP, scope: 'mandate:tools' });
+    expect(naming.body.error).toBe('unauthorized_client');
+    const own = await exchange(t.authz, ASSISTANT, { subject: mine, actor: await actorToken(t.authz, ASSISTANT), resource: MCP, scope: 'mandate:tools' });
+    expect(own.status).toBe(200);
+  });
+
+  it('Mandate itself is never the actor', async () => {
+    const { token: subject } = await subjectToken(t.authz, { user: 'self-user' });
+    const r = await exchange(t.authz, MANDATE, { subject, actor: await actorToken(t.authz, MANDATE), resource: RESOURCES.slack, scope: 'chat:write' });
+    expect(r.body.error).toBe('unauthorized_client');
+  });
+
+  it("the agent's current capabilities are checked at every upstream exchange (invalid_scope with the reason)", async () => {
+    const refused = new Set(['chat:write']);
+    const calls: unknown[] = [];
+    const caps = await startTestAuthz({
+      upstreamAllowed: async (q) => {
+        calls.push(q);
+        return q.scopes.some((s) => refused.has(s)) ? `agent ${q.agent} is read-only` : null;
+      },
+    });
+    try {
+      const { token: subject } = await subjectToken(caps.authz, { user: 'caps-user' });
+      const write = await exchange(caps.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+      expect(write.body).toMatchObject({ error: 'invalid_scope', error_description: `agent ${DEMO_AGENT.id} is read-only` });
+      const read = await exchange(caps.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'channels:read' });
+      expect(read.status).toBe(200);
+      expect(calls).toContainEqual({ user: 'caps-user', agent: DEMO_AGENT.id, client: DEMO_AGENT.id, resource: RESOURCES.slack, scopes: ['channels:read'] });
+      // The MCP resource is the agent's own door to Mandate: no upstream capability is asked.
+      const n = calls.length;
+      const { token: own } = await subjectToken(caps.authz, { user: 'caps-user-2' });
+      expect((await exchange(caps.authz, DEMO_AGENT, { subject: own, resource: MCP, scope: 'mandate:tools' })).status).toBe(200);
+      expect(calls.length).toBe(n);
+    } finally {
+      await caps.close();
+    }
+  });
+
+  it('every refusal is told with the client, the user, the actor and what was asked', async () => {
+    const told: RefusedAttempt[] = [];
+    const rec = await startTestAuthz({ onRefused: (r) => told.push(r) });
+    try {
+      const { token: subject } = await subjectToken(rec.authz, { user: 'told-user' });
+      await exchange(rec.authz, DEMO_AGENT, { subject, resource: RESOURCES.slack, scope: 'chat:write' });
+      await tokenRequest(rec.authz, { id: MANDATE.id, secret: 'wrong' }, { grant_type: 'client_credentials', resource: MCP, scope: 'mandate:tools' });
+      await exchange(rec.authz, MANDATE, { subject, resource: RESOURCES.slack, scope: 'chat:write reactions:write' });
+      expect(told[0]).toMatchObject({ event: 'exchange_refused', error: 'unauthorized_client', client: DEMO_AGENT.id, resource: RESOURCES.slack, scope: 'chat:write', grantType: TOKEN_EXCHANGE_GRANT });
+      expect(told[1]).toMatchObject({ event: 'token_refused', error: 'invalid_client', grantType: 'client_credentials' });
+      expect(told[2]).toMatchObject({ event: 'exchange_refused', error: 'invalid_scope', client: MANDATE.id, subject: 'told-user', actor: DEMO_AGENT.id });
+      expect(JSON.stringify(told)).not.toContain(subject);
+    } finally {
+      await rec.close();
+    }
   });
 });

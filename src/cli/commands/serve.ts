@@ -49,6 +49,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const handle = await serveHttp((mcpUrl) => startRuntime({ home: io.home, config, logger, mcpResource: mcpUrl, configFile: file }), {
     port,
     allowedOrigins: config.server?.allowedOrigins,
+    publicUrls: config.server?.publicUrls,
   });
   announce(handle.runtime);
   if (handle.runtime.sandbox) {
