@@ -89,7 +89,6 @@ export function scopesBeyond(requested: readonly string[], ...allowed: (readonly
 export interface ExchangeAttempt {
   user?: string;
   actor?: string;
-  subjectClient?: string;
 }
 
 function readAct(value: unknown): ActClaim | undefined {
@@ -138,24 +137,27 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
       : resolveTarget(resourceParam);
     if (!target.ok) throw new errors.InvalidTarget(target.reason);
     const exchanger = client.clientId === deps.exchangerClientId;
-    // Upstream audiences belong to Mandate: checked before any token is even read.
+    const verify = deps.verifier();
+    const subject = await verify(params.subject_token);
+    if (subject.ok) {
+      // Known before any refusal, so the record names whose token the caller held.
+      attempt.user = subject.claims.sub;
+      attempt.actor = readAct(subject.claims.act)?.sub ?? subject.claims.client_id ?? subject.claims.azp;
+    }
+    // Upstream audiences belong to Mandate.
     if (!forMcp && !exchanger) {
       throw new errors.UnauthorizedClient(`only Mandate may obtain tokens for ${target.resource}; agents call its tools instead`);
     }
 
-    const verify = deps.verifier();
-    const subject = await verify(params.subject_token);
     if (!subject.ok) {
       if (subject.reason === 'revoked') throw invalidGrant('the subject token was revoked');
       throw new errors.InvalidRequest(`subject_token is ${subject.reason === 'expired' ? 'expired' : 'not valid here'}`);
     }
     const user = subject.claims.sub;
     const subjectClient = subject.claims.client_id ?? subject.claims.azp;
-    attempt.subjectClient = typeof subjectClient === 'string' ? subjectClient : undefined;
     if (typeof subjectClient !== 'string' || subjectClient === user) {
       throw new errors.InvalidRequest('subject_token does not represent a user');
     }
-    attempt.user = user;
     const subjectAct = readAct(subject.claims.act);
     // A client exchanges only the user tokens issued to it (Mandate's exchanger: any user's,
     // as presented to its MCP endpoint).

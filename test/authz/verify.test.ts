@@ -128,3 +128,20 @@ describe('sandboxTokenVerifier', () => {
     expect(await v()(undefined, ['chat:write'])).toMatchObject({ ok: false, reason: 'missing' });
   });
 });
+
+describe('sandboxTokenVerifier with issuedTo: the resource server accepts only tokens Mandate obtained for an agent', () => {
+  const v = () => sandboxTokenVerifier({ issuer: ISS, jwks: { keys: [pub] }, audience: AUD, issuedTo: 'mandate' });
+  it('accepts a per-tool token issued to the exchanger with an agent in act', async () => {
+    expect(await v()(await sign({ client_id: 'mandate', azp: 'demo-agent', act: { sub: 'demo-agent' } }), ['chat:write'])).toMatchObject({ ok: true });
+  });
+  it('refuses one issued to the agent itself, one without act, and one naming Mandate as the actor', async () => {
+    for (const over of [
+      { client_id: 'demo-agent', act: { sub: 'demo-agent' } },
+      { client_id: 'mandate' },
+      { client_id: 'mandate', act: { sub: 'mandate' } },
+      { client_id: 'mandate', act: 'demo-agent' },
+    ]) {
+      expect(await v()(await sign(over), ['chat:write'])).toEqual({ ok: false, reason: 'invalid' });
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { CheckpointError, loadAuditKey, loadOrCreateAuditKey, signCheckpoint, verifyCheckpointJws } from '../../audit/checkpoint.js';
 import type { AuditCheckpoint } from '../../audit/checkpoint.js';
-import { GENESIS_HASH } from '../../audit/record.js';
+import { AUDIT_EVENTS, GENESIS_HASH, REFUSAL_EVENTS } from '../../audit/record.js';
 import type { AuditRecord } from '../../audit/record.js';
 import { verifyStore } from '../../audit/verify.js';
 import type { VerifyResult } from '../../audit/verify.js';
@@ -22,7 +22,7 @@ export interface AuditCliIo {
 }
 
 const USAGE = `usage: mandate audit verify [--checkpoint FILE]
-       mandate audit tail [--json] [--agent ID] [--tool NAME] [--user ID] [--since ISO] [-n N (default 20)]
+       mandate audit tail [--json] [--agent ID] [--tool NAME] [--user ID] [--event NAME | --refused] [--since ISO] [-n N (default 20)]
        mandate audit export
        mandate audit show CALL_ID [--json]
        mandate audit checkpoint`;
@@ -101,6 +101,8 @@ async function verify(args: string[], io: AuditCliIo): Promise<number> {
   return 0;
 }
 
+const isRefusal = (event: string) => (REFUSAL_EVENTS as readonly string[]).includes(event);
+
 function positiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} must be a positive integer`);
   return Number(text);
@@ -108,6 +110,12 @@ function positiveInt(text: string, flag: string): number {
 
 /** One human line: time, event, agent → tool, decision, outcome, call_id. */
 export function formatAuditLine(r: AuditRecord): string {
+  if (isRefusal(r.event)) {
+    // No tool call: who asked (client, user, actor), for what, and the OAuth error it got.
+    const asked = r.args && typeof r.args === 'object' && !Array.isArray(r.args) ? (r.args as Record<string, unknown>) : {};
+    const what = [asked.grant_type, asked.resource, asked.scope].filter((v) => typeof v === 'string' && v).join(' ');
+    return `${r.ts}  ${r.event.padEnd(18)}  client ${r.client ?? '-'} (user ${r.user ?? '-'}, actor ${r.agent ?? '-'})  ${what || '-'}  refused (${r.error_code ?? '-'})  ${r.call_id}`;
+  }
   const outcome = (r.outcome ?? '-') + (r.error_code ? ` (${r.error_code})` : '');
   return `${r.ts}  ${r.event.padEnd(18)}  ${r.agent ?? '-'} → ${r.tool}  ${r.decision ?? '-'}  ${outcome}  ${r.call_id}`;
 }
@@ -120,6 +128,8 @@ async function tail(args: string[], io: AuditCliIo): Promise<number> {
       agent: { type: 'string' },
       tool: { type: 'string' },
       user: { type: 'string' },
+      event: { type: 'string' },
+      refused: { type: 'boolean' },
       since: { type: 'string' },
       lines: { type: 'string', short: 'n' },
     },
@@ -130,8 +140,13 @@ async function tail(args: string[], io: AuditCliIo): Promise<number> {
   if (values.since !== undefined && Number.isNaN(new Date(values.since).getTime())) {
     throw new UsageError('--since must be an ISO 8601 time, e.g. 2025-01-31T09:00:00Z');
   }
+  if (values.event !== undefined && values.refused) throw new UsageError('give --event or --refused, not both');
+  if (values.event !== undefined && !(AUDIT_EVENTS as readonly string[]).includes(values.event)) {
+    throw new UsageError(`--event must be one of ${AUDIT_EVENTS.join(', ')}`);
+  }
+  const event = values.refused ? REFUSAL_EVENTS : values.event;
   const records = await withStore(io, (store) =>
-    store.readAudit({ agent: values.agent, tool: values.tool, user: values.user, since: values.since, order: 'desc', limit }),
+    store.readAudit({ agent: values.agent, tool: values.tool, user: values.user, event, since: values.since, order: 'desc', limit }),
   );
   records.reverse();
   if (records.length === 0 && !values.json) println(io.stderr, 'no audit records match');
