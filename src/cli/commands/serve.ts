@@ -9,6 +9,7 @@ import { serveStdio } from '../../transports/stdio.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
 import { removeSandboxInfo, writeSandboxInfo } from '../../runtime/sandbox-file.js';
 import { tuneHeapForServer } from '../../runtime/heap.js';
+import { terminalSafe as t } from '../../terminal.js';
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -29,8 +30,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const port = values.port !== undefined ? Number(values.port) : config.server?.port ?? 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
   const announce = (runtime: Runtime) => {
-    for (const n of runtime.notices) println(io.stderr, `mandate: ${n}`);
-    println(io.stderr, `mandate: config ${file ?? '(none: built-in defaults)'}; state in ${io.home}`);
+    for (const n of runtime.notices) println(io.stderr, `mandate: ${t(n)}`);
+    println(io.stderr, `mandate: config ${file ? t(file) : '(none: built-in defaults)'}; state in ${t(io.home)}`);
   };
 
   if (transport === 'stdio') {
