@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
+import { homeRefusal } from '../../config/permissions.js';
 import { createLogger } from '../../log.js';
 import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
@@ -24,6 +25,12 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   });
   const transport = values.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not ${transport}`);
+  // Before anything is read or written: a home others can write to is theirs, not this user's.
+  const refusal = homeRefusal(io.home);
+  if (refusal) {
+    for (const l of refusal.split('\n')) println(io.stderr, `mandate: ${l}`);
+    return 1;
+  }
   tuneHeapForServer();
   const { config, file } = loadConfig(io.env);
   const logger = createLogger({ service: 'mandate' });
