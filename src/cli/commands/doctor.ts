@@ -86,7 +86,7 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
   ];
   for (const c of checks) {
     try {
-      println(io.stdout, `ok    ${c.name}: ${await c.run()}`);
+      println(io.stdout, `ok    ${c.name}: ${t(await c.run())}`);
     } catch (err) {
       failures += 1;
       println(io.stdout, `FAIL  ${c.name}: ${(err as Error).message}`);

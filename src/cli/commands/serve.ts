@@ -37,7 +37,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const port = values.port !== undefined ? Number(values.port) : config.server?.port ?? 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
   const announce = (runtime: Runtime) => {
-    for (const n of runtime.notices) println(io.stderr, `mandate: ${t(n)}`);
+    for (const n of runtime.notices) println(io.stderr, `mandate: ${t(n, { multiline: true })}`);
     println(io.stderr, `mandate: config ${file ? t(file) : '(none: built-in defaults)'}; state in ${t(io.home)}`);
   };
 
