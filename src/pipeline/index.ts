@@ -16,6 +16,7 @@ import {
   InvalidArguments, MandateError, RateLimited, ReadOnly, UpstreamError, asMandateError, toErrorResult,
 } from '../errors.js';
 import { validateArguments, validateOutput } from './validate.js';
+import { terminalSafeName } from '../terminal.js';
 
 /** What the transport knows about one `tools/call` request. */
 export interface CallRequest {
@@ -66,7 +67,8 @@ const STEPS: ReadonlyArray<[name: string, step: Step]> = [
 /** Runs one tool call through every step and returns the result the model sees. */
 export async function runToolCall(services: Services, identity: Identity, req: CallRequest): Promise<CallToolResult> {
   const call: CallState = { callId: newCallId(), startedAt: Date.now(), identity, req };
-  const log = (call.log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool: req.name }));
+  const tool = services.toolByName.has(req.name) ? req.name : unknownToolName(req.name);
+  const log = (call.log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool }));
   try {
     for (const [name, step] of STEPS) {
       log.debug({ step: name }, 'step');
@@ -166,7 +168,7 @@ function refuse(d: Decision): never {
 
 async function checkCapability(s: Services, c: CallState): Promise<void> {
   // An unknown tool and a hidden one answer alike, so a listing cannot be probed by name.
-  if (!c.tool) throw new CapabilityDenied(`No tool named "${truncate(c.req.name, 80)}" is available to this agent.`);
+  if (!c.tool) throw new CapabilityDenied(`No tool named "${unknownToolName(c.req.name)}" is available to this agent.`);
   c.decision = await currentDecision(s, c, false);
   if (c.decision.effect === 'deny') {
     // A revoked capability's cached tokens are dropped and denylisted, not merely unused.
@@ -250,7 +252,7 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
   const id = c.identity;
   return {
     call_id: c.callId,
-    tool: c.tool?.name ?? truncate(c.req.name, 128),
+    tool: c.tool?.name ?? unknownToolName(c.req.name),
     access: c.tool ? (c.tool.destructive ? 'destructive' : c.tool.access) : null,
     user: id.user,
     client: id.client,
@@ -273,7 +275,12 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
   } as AuditInput;
 }
 
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
+/**
+ * The name of a tool that does not exist, as the agent sent it, for the audit trail, the log and
+ * the error: it may hold anything, so it is escaped (no control sequence reaches the terminal
+ * that later shows it) and cut to 128 characters. Known tool names are never passed through this.
+ */
+function unknownToolName(name: string): string {
+  return terminalSafeName(name, 128);
 }
 

@@ -8,6 +8,7 @@ import { openSecretStore, describeBackend } from '../../secrets/index.js';
 import { SECRET_ACCOUNTS } from '../../runtime/identity.js';
 import { openStore } from '../../store/index.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
+import { terminalSafe as t } from '../../terminal.js';
 
 const AGENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
@@ -27,10 +28,10 @@ export async function runAgents(args: string[], io: CliIo): Promise<number> {
       const d = delegations.filter((x) => x.agent === agent);
       const cfg = config.agents[agent];
       println(io.stdout, [
-        agent.padEnd(20),
+        t(agent).padEnd(20),
         withCredentials.has(agent) ? 'credentials: yes' : 'credentials: none',
         cfg?.readOnly ? 'read-only' : cfg ? 'configured' : 'defaults',
-        d.length ? `delegated by ${d.map((x) => `${x.user} (${x.status})`).join(', ')}` : 'no delegation',
+        d.length ? `delegated by ${d.map((x) => `${t(x.user)} (${t(x.status)})`).join(', ')}` : 'no delegation',
       ].join('  '));
     }
     return 0;

@@ -6,9 +6,12 @@ import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { openStore } from '../../store/index.js';
 import type { Approval } from '../../store/types.js';
+import { jsonLineSafe, terminalSafe as t } from '../../terminal.js';
 
+// Every field came from an agent or the store: each is escaped to stay on its own line.
 function line(a: Approval): string {
-  return `${a.approval_id}  ${a.status.padEnd(8)}  ${a.agent} → ${a.tool}  (user ${a.user}, expires ${a.expires_at})\n    ${a.summary}`;
+  return `${t(a.approval_id)}  ${t(a.status).padEnd(8)}  ${t(a.agent)} → ${t(a.tool)}  (user ${t(a.user)}, expires ${t(a.expires_at)})\n    ${t(a.summary)}` +
+    `\n    args: ${jsonLineSafe(JSON.stringify(a.args))}`;
 }
 
 export async function runApprovals(args: string[], io: CliIo): Promise<number> {
@@ -21,9 +24,9 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean' }, all: { type: 'boolean' } }, strict: true });
         await store.expireApprovals(new Date());
         const list = await store.listApprovals(values.all ? {} : { status: 'pending' });
-        if (values.json) for (const a of list) println(io.stdout, JSON.stringify(a));
+        if (values.json) for (const a of list) println(io.stdout, jsonLineSafe(JSON.stringify(a)));
         else if (list.length === 0) println(io.stdout, values.all ? 'no approval requests' : 'no pending approval requests');
-        else for (const a of list) println(io.stdout, `${line(a)}\n    args: ${JSON.stringify(a.args)}`);
+        else for (const a of list) println(io.stdout, line(a));
         return 0;
       }
       case 'approve':
@@ -36,11 +39,11 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
         await store.expireApprovals(new Date());
         const current = await store.getApproval(id);
         if (!current) {
-          println(io.stderr, `no approval request ${id}`);
+          println(io.stderr, `no approval request ${t(id)}`);
           return 1;
         }
         if (current.status !== 'pending') {
-          println(io.stderr, `approval ${id} is ${current.status}, not pending; nothing changed`);
+          println(io.stderr, `approval ${t(id)} is ${t(current.status)}, not pending; nothing changed`);
           return 1;
         }
         const decided = await store.decideApproval(id, {
@@ -49,7 +52,7 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
           channel: 'cli',
           reason: values.reason,
         });
-        println(io.stdout, `${sub === 'approve' ? 'approved' : 'denied'} ${decided.approval_id}: ${decided.summary}`);
+        println(io.stdout, `${sub === 'approve' ? 'approved' : 'denied'} ${t(decided.approval_id)}: ${t(decided.summary)}`);
         return 0;
       }
       default:

@@ -12,6 +12,7 @@ import { verifyStore } from '../../audit/verify.js';
 import type { VerifyResult } from '../../audit/verify.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
+import { jsonLineSafe, terminalSafe as t } from '../../terminal.js';
 import { UsageError, println } from '../io.js';
 
 /** Where `runAudit` writes and which state directory it reads. */
@@ -64,7 +65,7 @@ async function withStore<T>(io: AuditCliIo, fn: (store: Store) => Promise<T>): P
 }
 
 function brokenLine(r: Extract<VerifyResult, { ok: false }>): string {
-  return `audit chain broken at seq ${r.seq} (call_id ${r.call_id ?? 'unknown'}): ${r.reason}`;
+  return `audit chain broken at seq ${r.seq} (call_id ${t(r.call_id ?? 'unknown')}): ${t(r.reason)}`;
 }
 
 async function verify(args: string[], io: AuditCliIo): Promise<number> {
@@ -73,21 +74,21 @@ async function verify(args: string[], io: AuditCliIo): Promise<number> {
   if (values.checkpoint !== undefined) {
     const key = await loadAuditKey(io.home);
     if (!key) {
-      println(io.stderr, `no audit key in ${io.home}/keys: cannot check a signed checkpoint here`);
+      println(io.stderr, `no audit key in ${t(io.home)}/keys: cannot check a signed checkpoint here`);
       return 1;
     }
     let jws: string;
     try {
       jws = await readFile(values.checkpoint, 'utf8');
     } catch (err) {
-      println(io.stderr, `cannot read checkpoint file ${values.checkpoint}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      println(io.stderr, `cannot read checkpoint file ${t(values.checkpoint)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       return 1;
     }
     try {
       signed = await verifyCheckpointJws(jws, key.publicKey);
     } catch (err) {
       if (!(err instanceof CheckpointError)) throw err;
-      println(io.stderr, `checkpoint ${values.checkpoint} refused: ${err.message}`);
+      println(io.stderr, `checkpoint ${t(values.checkpoint)} refused: ${t(err.message)}`);
       return 1;
     }
   }
@@ -97,7 +98,7 @@ async function verify(args: string[], io: AuditCliIo): Promise<number> {
     return 1;
   }
   println(io.stdout, `verified ${result.count} records`);
-  if (signed) println(io.stdout, `checkpoint of seq ${signed.seq} taken ${signed.ts} matches`);
+  if (signed) println(io.stdout, `checkpoint of seq ${signed.seq} taken ${t(signed.ts)} matches`);
   return 0;
 }
 
@@ -108,17 +109,20 @@ function positiveInt(text: string, flag: string): number {
   return Number(text);
 }
 
-/** One human line: time, event, agent → tool, decision, outcome, call_id. */
+/** One human line: time, event, agent → tool, decision, outcome, call_id; every field escaped onto it. */
 export function formatAuditLine(r: AuditRecord): string {
   if (isRefusal(r.event)) {
     // No tool call: who asked (client, user, actor), for what, and the OAuth error it got.
     const asked = r.args && typeof r.args === 'object' && !Array.isArray(r.args) ? (r.args as Record<string, unknown>) : {};
     const what = [asked.grant_type, asked.resource, asked.scope].filter((v) => typeof v === 'string' && v).join(' ');
-    return `${r.ts}  ${r.event.padEnd(18)}  client ${r.client ?? '-'} (user ${r.user ?? '-'}, actor ${r.agent ?? '-'})  ${what || '-'}  refused (${r.error_code ?? '-'})  ${r.call_id}`;
+    return `${t(r.ts)}  ${t(r.event).padEnd(18)}  client ${t(r.client ?? '-')} (user ${t(r.user ?? '-')}, actor ${t(r.agent ?? '-')})  ${t(what || '-')}  refused (${t(r.error_code ?? '-')})  ${t(r.call_id)}`;
   }
-  const outcome = (r.outcome ?? '-') + (r.error_code ? ` (${r.error_code})` : '');
-  return `${r.ts}  ${r.event.padEnd(18)}  ${r.agent ?? '-'} → ${r.tool}  ${r.decision ?? '-'}  ${outcome}  ${r.call_id}`;
+  const outcome = t(r.outcome ?? '-') + (r.error_code ? ` (${t(r.error_code)})` : '');
+  return `${t(r.ts)}  ${t(r.event).padEnd(18)}  ${t(r.agent ?? '-')} → ${t(r.tool)}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}`;
 }
+
+/** A record as one JSON line that is also safe on a terminal (see `jsonLineSafe`). */
+const jsonLine = (r: AuditRecord) => jsonLineSafe(JSON.stringify(r));
 
 async function tail(args: string[], io: AuditCliIo): Promise<number> {
   const { values } = parseArgs({
@@ -150,7 +154,7 @@ async function tail(args: string[], io: AuditCliIo): Promise<number> {
   );
   records.reverse();
   if (records.length === 0 && !values.json) println(io.stderr, 'no audit records match');
-  for (const r of records) println(io.stdout, values.json ? JSON.stringify(r) : formatAuditLine(r));
+  for (const r of records) println(io.stdout, values.json ? jsonLine(r) : formatAuditLine(r));
   return 0;
 }
 
@@ -165,7 +169,7 @@ async function exportJsonl(args: string[], io: AuditCliIo): Promise<number> {
       if (!ok) await once(io.stdout, 'drain');
     };
     for await (const r of store.scanAudit()) {
-      chunk += JSON.stringify(r) + '\n';
+      chunk += jsonLine(r) + '\n';
       if (chunk.length >= 64 * 1024) await flush();
     }
     await flush();
@@ -179,11 +183,11 @@ async function show(args: string[], io: AuditCliIo): Promise<number> {
   const callId = positionals[0]!;
   const records = await withStore(io, (store) => store.readAudit({ callId, order: 'asc' }));
   if (records.length === 0) {
-    println(io.stderr, `no audit records for call_id ${callId}`);
+    println(io.stderr, `no audit records for call_id ${t(callId)}`);
     return 1;
   }
-  if (values.json) for (const r of records) println(io.stdout, JSON.stringify(r));
-  else println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${JSON.stringify(r, null, 2)}`).join('\n\n'));
+  if (values.json) for (const r of records) println(io.stdout, jsonLine(r));
+  else println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${jsonLineSafe(JSON.stringify(r, null, 2))}`).join('\n\n'));
   return 0;
 }
 

@@ -5,6 +5,8 @@ import { loadConfig } from '../../config/load.js';
 import { isSandbox } from '../../config/schema.js';
 import { openStore } from '../../store/index.js';
 import { openSecretStore, describeBackend } from '../../secrets/index.js';
+import { describeStatus, inspectHome } from '../../config/permissions.js';
+import { terminalSafe as t } from '../../terminal.js';
 
 interface Check {
   name: string;
@@ -17,6 +19,7 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
   let sandbox = true;
   let issuer: string | undefined;
   let baseUrls: string[] = [];
+  let secretsBackend: string | undefined;
   const checks: Check[] = [
     {
       name: 'config',
@@ -45,6 +48,7 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
       name: 'keychain',
       run: async () => {
         const secrets = await openSecretStore({ home: io.home });
+        secretsBackend = secrets.backend;
         return describeBackend(secrets);
       },
     },
@@ -82,11 +86,22 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
   ];
   for (const c of checks) {
     try {
-      println(io.stdout, `ok    ${c.name}: ${await c.run()}`);
+      println(io.stdout, `ok    ${c.name}: ${t(await c.run())}`);
     } catch (err) {
       failures += 1;
       println(io.stdout, `FAIL  ${c.name}: ${(err as Error).message}`);
     }
+  }
+  // Owner and mode of what holds the trail, the keys and the secrets: writable by others fails
+  // (serve refuses it too), readable by others is a warning.
+  for (const s of inspectHome(io.home, { secretsFile: secretsBackend === 'file' || secretsBackend === undefined })) {
+    if (!s.exists) continue;
+    const head = `permissions: ${t(s.path)} (${s.label}) ${describeStatus(s)}`;
+    if (s.problems.length) {
+      failures += 1;
+      println(io.stdout, `FAIL  ${head}: ${s.problems.join('; ')}`);
+    } else if (s.warnings.length) println(io.stdout, `warn  ${head}: ${s.warnings.join('; ')}`);
+    else println(io.stdout, `ok    ${head}`);
   }
   println(io.stdout, failures ? `${failures} problem${failures > 1 ? 's' : ''} found` : 'all checks passed');
   return failures ? 1 : 0;

@@ -1,6 +1,7 @@
 // `mandate policy explain --agent A --tool T [--args JSON] [--json]`: the decision the policy
 // makes for one agent and tool, and the config rule that made it. It runs the same `decide`
 // as the server; rate counters are not read here, so a rate limit is shown, not checked.
+// Every value it prints (the agent and tool asked about, the config's rules) is escaped.
 import { parseArgs } from 'node:util';
 import type { AgentsConfig } from '../../policy/config.js';
 import type { Decision, PolicyTool } from '../../policy/decide.js';
@@ -8,6 +9,7 @@ import { decide } from '../../policy/decide.js';
 import { matchRule } from '../../policy/match.js';
 import type { Revocations } from '../../policy/visibility.js';
 import { revocationFor } from '../../policy/visibility.js';
+import { jsonLineSafe, terminalSafe as t } from '../../terminal.js';
 
 /** Where output goes (process.stdout / process.stderr, or a buffer in tests). */
 export interface TextOut {
@@ -37,7 +39,7 @@ const USAGE = `usage: mandate policy explain --agent ID --tool NAME [--args JSON
 /** Runs `mandate policy …` (args after `policy`); returns the exit code: 0 done, 2 usage errors. */
 export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
   const fail = (message: string) => {
-    io.stderr.write(`mandate policy: ${message}\n`);
+    io.stderr.write(`mandate policy: ${t(message, { multiline: true })}\n`);
     return 2;
   };
   const [sub, ...rest] = args;
@@ -45,7 +47,7 @@ export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
     (sub === undefined ? io.stderr : io.stdout).write(USAGE);
     return sub === undefined ? 2 : 0;
   }
-  if (sub !== 'explain') return fail(`unknown command "${sub}"\n${USAGE}`);
+  if (sub !== 'explain') return fail(`unknown command "${t(sub)}"\n${USAGE}`);
 
   let values: { agent?: string; tool?: string; args?: string; json?: boolean; help?: boolean };
   try {
@@ -74,7 +76,7 @@ export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
   const agentId = values.agent;
   const tool = io.tools.find((t) => t.name === values.tool);
   if (!tool) {
-    return fail(`unknown tool "${values.tool}"; known tools: ${io.tools.map((t) => t.name).sort().join(', ')}`);
+    return fail(`unknown tool "${t(values.tool)}"; known tools: ${io.tools.map((x) => x.name).sort().join(', ')}`);
   }
 
   let callArgs: Record<string, unknown> | undefined;
@@ -97,14 +99,14 @@ export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
   const known = Object.hasOwn(io.agents, agentId);
 
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ agent: agentId, tool: tool.name, configured: known, ...decision })}\n`);
+    io.stdout.write(`${jsonLineSafe(JSON.stringify({ agent: agentId, tool: tool.name, configured: known, ...decision }))}\n`);
     return 0;
   }
   io.stdout.write(explainLine(agentId, tool.name, decision));
-  if (!known) io.stdout.write(`  agent ${agentId} is not in the config: the defaults apply\n`);
+  if (!known) io.stdout.write(`  agent ${t(agentId)} is not in the config: the defaults apply\n`);
   const constraints = constraintSummary(io.agents, agentId, tool.name);
   if (constraints && decision.effect !== 'deny') {
-    io.stdout.write(`  constraints: ${constraints}${callArgs ? ' (checked against --args)' : ' (pass --args to check a call)'}\n`);
+    io.stdout.write(`  constraints: ${t(constraints)}${callArgs ? ' (checked against --args)' : ' (pass --args to check a call)'}\n`);
   }
   if (decision.rate) io.stdout.write(`  rate limit: ${decision.rate.limit} per ${windowName(decision.rate.windowMs)} for this agent and tool (not counted here)\n`);
   return 0;
@@ -113,7 +115,7 @@ export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
 /** `assistant → slack_post_message: approve (agents.assistant.tools.slack_post_message) — a human approves each call` */
 export function explainLine(agentId: string, toolName: string, d: Decision): string {
   const why = d.code ? `${d.code}: ${d.reason}` : d.reason;
-  return `${agentId} → ${toolName}: ${d.effect} (${d.rule}) — ${why}\n`;
+  return `${t(agentId)} → ${t(toolName)}: ${d.effect} (${t(d.rule)}) — ${t(why)}\n`;
 }
 
 function constraintSummary(agents: AgentsConfig, agentId: string, toolName: string): string | undefined {

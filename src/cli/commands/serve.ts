@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
+import { homeRefusal } from '../../config/permissions.js';
 import { createLogger } from '../../log.js';
 import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
 import { removeSandboxInfo, writeSandboxInfo } from '../../runtime/sandbox-file.js';
 import { tuneHeapForServer } from '../../runtime/heap.js';
+import { terminalSafe as t } from '../../terminal.js';
 
 export async function runServe(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -23,14 +25,20 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   });
   const transport = values.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not ${transport}`);
+  // Before anything is read or written: a home others can write to is theirs, not this user's.
+  const refusal = homeRefusal(io.home);
+  if (refusal) {
+    for (const l of refusal.split('\n')) println(io.stderr, `mandate: ${l}`);
+    return 1;
+  }
   tuneHeapForServer();
   const { config, file } = loadConfig(io.env);
   const logger = createLogger({ service: 'mandate' });
   const port = values.port !== undefined ? Number(values.port) : config.server?.port ?? 8787;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
   const announce = (runtime: Runtime) => {
-    for (const n of runtime.notices) println(io.stderr, `mandate: ${n}`);
-    println(io.stderr, `mandate: config ${file ?? '(none: built-in defaults)'}; state in ${io.home}`);
+    for (const n of runtime.notices) println(io.stderr, `mandate: ${t(n, { multiline: true })}`);
+    println(io.stderr, `mandate: config ${file ? t(file) : '(none: built-in defaults)'}; state in ${t(io.home)}`);
   };
 
   if (transport === 'stdio') {
