@@ -13,6 +13,9 @@ import { startApprovalUi, type ApprovalUiHandle } from '../../src/approvals/web.
 import { MANDATE, startTestAuthz, type TestAuthz } from '../authz/helpers.js';
 import { tempHome } from '../helpers/cli.js';
 
+/** The one page global these tests' in-page functions touch (the test tsconfig has no DOM types). */
+declare const document: { querySelector(selector: string): { content: string } | null };
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 
@@ -78,9 +81,9 @@ describe.skipIf(!hasChromium)('OIDC sign-in on the approval console (headless Ch
     expect(cookies.find((c) => c.name.startsWith('mandate_console_'))).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
 
     const refused = await page.evaluate(async () => {
-      const csrf = document.querySelector<HTMLMetaElement>('meta[name=csrf-token]')!.content;
+      const csrf = document.querySelector('meta[name=csrf-token]')!.content;
       const r = await fetch('/api/approvals/apr_erin/approve', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
-      return { status: r.status, body: await r.json() };
+      return { status: r.status, body: (await r.json()) as { error?: string } };
     });
     expect(refused.status).toBe(403);
     expect(refused.body.error).toContain('user erin');

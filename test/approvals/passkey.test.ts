@@ -15,6 +15,9 @@ import { sc } from '../helpers/cli.js';
 import { startApprovalUi, type ApprovalUiHandle } from '../../src/approvals/web.js';
 import type { Approval } from '../../src/store/types.js';
 
+/** The one page global these tests' in-page functions touch (the test tsconfig has no DOM types). */
+declare const document: { querySelector(selector: string): { content: string } | null };
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 
@@ -41,15 +44,15 @@ describe.skipIf(!hasChromium)('passkey presence on the approval console (headles
   };
   /** A POST from the page itself (its session cookie and CSRF token), as the console's script makes it. */
   const postFromPage = (url: string, body: unknown = {}) => page.evaluate(async ([u, b]) => {
-    const csrf = document.querySelector<HTMLMetaElement>('meta[name=csrf-token]')!.content;
+    const csrf = document.querySelector('meta[name=csrf-token]')!.content;
     const r = await fetch(u as string, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(b) });
-    return { status: r.status, body: await r.json() };
+    return { status: r.status, body: (await r.json()) as { error?: string } };
   }, [url, body] as const);
   /** An assertion made in the page for approval `id` (challenge issued for it). */
   const assertionFor = (id: string) => page.evaluate(async (i) => {
-    const csrf = document.querySelector<HTMLMetaElement>('meta[name=csrf-token]')!.content;
+    const csrf = document.querySelector('meta[name=csrf-token]')!.content;
     const r = await fetch(`/api/approvals/${i}/challenge`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: '{}' });
-    const { options } = await r.json();
+    const { options } = (await r.json()) as { options: unknown };
     return (globalThis as unknown as { SimpleWebAuthnBrowser: { startAuthentication(o: unknown): Promise<unknown> } })
       .SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: options });
   }, id);
