@@ -25,7 +25,7 @@ export interface AuditHead {
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'used' | 'cancelled';
-export type ApprovalChannel = 'cli' | 'web' | 'elicitation';
+export type ApprovalChannel = 'console' | 'passkey' | 'oidc' | 'cli' | 'elicitation';
 
 /** A single-use, expiring human decision bound to one tool call's exact arguments. Times are ISO 8601 UTC. */
 export interface Approval {

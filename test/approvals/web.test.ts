@@ -1,10 +1,12 @@
-// The loopback approval page in real headless Chromium (Debian's, driven by playwright-core):
-// a call waiting for approval appears without a reload, with its arguments shown as text;
-// Approve completes the waiting call and Deny gives the agent the reason; requests without the
-// CSRF token, from another origin or with a foreign Host change nothing. Screenshots for the
+// The loopback approval console in real headless Chromium (Debian's, driven by playwright-core):
+// opened from its secret link, a call waiting for approval appears without a reload, with its
+// arguments shown as text; Approve completes the waiting call and Deny gives the agent the
+// reason; requests without the session's CSRF token, from another origin or with a foreign Host
+// change nothing. Screenshots for the
 // README are written to docs/ when MANDATE_SCREENSHOTS=1.
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,7 +67,7 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
 
   beforeAll(async () => {
     m = await startHttpMandate({ approvals: { waitSeconds: 20 } });
-    ui = await startApprovalUi(m.runtime.services.store, { port: 0, approver: 'dana@laptop (web)' });
+    ui = await startApprovalUi(m.runtime.services.store, { port: 0, home: m.home });
     client = await connectHttp(m.url, await bearerFor(m));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -80,6 +82,20 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
     await client?.close().catch(() => undefined);
     await ui?.close();
     await m?.close();
+  });
+
+  it('opens from the secret link: an HttpOnly, SameSite=Strict session, and the secret gone from the address bar', async () => {
+    await page.goto(ui.url);
+    await page.getByText('Open the link printed by').waitFor({ timeout: 10_000 });
+    expect(await page.locator('meta[name=csrf-token]').count()).toBe(0);
+    await page.goto(ui.link!);
+    await page.getByText('No calls are waiting for approval.').waitFor({ timeout: 10_000 });
+    expect(page.url()).toBe(ui.url);
+    const [cookie, ...others] = await page.context().cookies(ui.url);
+    expect(others).toHaveLength(0);
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie!.value).not.toBe(ui.link!.split('#k=')[1]);
+    expect(await page.evaluate('document.cookie')).toBe('');
   });
 
   it('shows a waiting call without a reload: tool, agent, user, summary and full arguments, all as text', async () => {
@@ -111,22 +127,25 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
   it('refuses a POST without the CSRF token (403), a foreign Origin or Host, and a cross-site form; nothing changes', async () => {
     const approveUrl = `${ui.url}api/approvals/${first.approval_id}/approve`;
     const csrf = (await page.locator('meta[name=csrf-token]').getAttribute('content'))!;
-    const json = { 'content-type': 'application/json' };
+    const session = (await page.context().cookies(ui.url))[0]!;
+    const json = { 'content-type': 'application/json', cookie: `${session.name}=${session.value}` };
     const own = new URL(ui.url).host;
 
     expect((await raw(approveUrl, 'POST', json, '{}')).status).toBe(403);
     expect((await raw(approveUrl, 'POST', json, JSON.stringify({ csrf: 'guessed' }))).status).toBe(403);
-    expect((await raw(approveUrl, 'POST', { 'content-type': 'application/x-www-form-urlencoded' }, 'reason=x')).status).toBe(403);
+    expect((await raw(approveUrl, 'POST', { ...json, 'content-type': 'application/x-www-form-urlencoded' }, 'reason=x')).status).toBe(403);
+    // The token belongs to the session: without the cookie, nothing at all (401).
+    expect((await raw(approveUrl, 'POST', { 'content-type': 'application/json', 'x-csrf-token': csrf }, '{}')).status).toBe(401);
     // Even holding the right token, another origin (another port on this machine included) is refused.
     for (const origin of ['http://evil.example', `http://127.0.0.1:${Number(new URL(ui.url).port) + 1}`, 'null']) {
       expect((await raw(approveUrl, 'POST', { ...json, origin, 'x-csrf-token': csrf }, '{}')).status, origin).toBe(403);
     }
     // DNS rebinding: a foreign Host gets neither the page (and its token) nor a decision.
-    const rebound = await raw(ui.url, 'GET', { host: `evil.example:${new URL(ui.url).port}` });
+    const rebound = await raw(ui.url, 'GET', { host: `evil.example:${new URL(ui.url).port}`, cookie: json.cookie });
     expect(rebound.status).toBe(403);
     expect(rebound.body).not.toContain(csrf);
     expect((await raw(approveUrl, 'POST', { ...json, host: 'evil.example', 'x-csrf-token': csrf }, '{}')).status).toBe(403);
-    expect((await raw(`${ui.url}api/approvals`, 'GET', { host: own, origin: 'http://evil.example' })).status).toBe(403);
+    expect((await raw(`${ui.url}api/approvals`, 'GET', { host: own, origin: 'http://evil.example', cookie: json.cookie })).status).toBe(403);
 
     // A page on another origin auto-submitting a form (with the token, as if it had leaked).
     const attacker = http.createServer((_req, res) => {
@@ -163,7 +182,7 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
     await card.waitFor({ state: 'detached', timeout: 10_000 });
     expect(await page.locator('#notice').textContent()).toContain('Approved: post to #general');
     const decided = await store().getApproval(first.approval_id);
-    expect(decided).toMatchObject({ status: 'used', channel: 'web', approver: 'dana@laptop (web)' });
+    expect(decided).toMatchObject({ status: 'used', channel: 'console', approver: `console:${os.userInfo().username}` });
   });
 
   it('Deny with a reason: the waiting call gets approval_rejected with that reason, and nothing is posted', async () => {
@@ -189,10 +208,12 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
     expect(sc(result).error.approval_id).toBe(a.approval_id);
     expect(posts()).toHaveLength(1);
     await card.waitFor({ state: 'detached', timeout: 10_000 });
-    expect(await store().getApproval(a.approval_id)).toMatchObject({ status: 'rejected', channel: 'web', reason: 'not before the earnings call' });
+    expect(await store().getApproval(a.approval_id)).toMatchObject({ status: 'rejected', channel: 'console', reason: 'not before the earnings call' });
     // Deciding it again (a stale tab) is refused without changing the decision.
+    const session = (await page.context().cookies(ui.url))[0]!;
     const again = await raw(`${ui.url}api/approvals/${a.approval_id}/approve`, 'POST', {
       'content-type': 'application/json',
+      cookie: `${session.name}=${session.value}`,
       'x-csrf-token': (await page.locator('meta[name=csrf-token]').getAttribute('content'))!,
     }, '{}');
     expect(again.status).toBe(409);

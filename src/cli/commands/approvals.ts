@@ -17,6 +17,7 @@ function line(a: Approval): string {
 export async function runApprovals(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'ui') return (await import('../../approvals/web.js')).runApprovalsUi(rest, io);
+  if (sub === 'enroll') return (await import('../../approvals/web.js')).runApprovalsEnroll(rest, io);
   const store = openStore(io.home);
   try {
     switch (sub) {

@@ -53,7 +53,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   }
 
   // Imported here so that stdio, where start-up time is felt, does not load them.
-  const [{ serveHttp }, { startApprovalUi }] = await Promise.all([import('../../transports/http.js'), import('../../approvals/web.js')]);
+  const [{ serveHttp }, { startApprovalUi, consoleOptions, consoleLines }] = await Promise.all([import('../../transports/http.js'), import('../../approvals/web.js')]);
   const handle = await serveHttp((mcpUrl) => startRuntime({ home: io.home, config, logger, mcpResource: mcpUrl, configFile: file }), {
     port,
     allowedOrigins: config.server?.allowedOrigins,
@@ -65,9 +65,11 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
       pid: process.pid, issuer: handle.runtime.identity.issuer!, mcpResource: handle.url, baseUrls: handle.runtime.sandbox.baseUrls,
     });
   }
-  // The approval page runs beside the HTTP server, so a human can answer `approve` calls.
-  const ui = await startApprovalUi(handle.runtime.services.store, { port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
-    .catch(() => startApprovalUi(handle.runtime.services.store, { port: 0 }));
+  // The approval console runs beside the HTTP server, so a human can answer `approve` calls;
+  // only whoever opens its secret link (or signs in at the configured authorization server) can.
+  const uiOptions = await consoleOptions(config, io.home, async () => handle.runtime.identity.secrets);
+  const ui = await startApprovalUi(handle.runtime.services.store, { ...uiOptions, port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
+    .catch(() => startApprovalUi(handle.runtime.services.store, { ...uiOptions, port: 0 }));
   const issuer = handle.runtime.identity.issuer;
   println(io.stderr, '');
   println(io.stderr, `Mandate is serving MCP over Streamable HTTP at ${handle.url}`);
@@ -79,7 +81,10 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   println(io.stderr, '  Connect:');
   println(io.stderr, `    MCP Inspector:  npx @modelcontextprotocol/inspector  → Transport "Streamable HTTP", URL ${handle.url}`);
   println(io.stderr, '    Claude Desktop: use mcp.json from this repository (stdio: node dist/mandate.js serve)');
-  println(io.stderr, `    Approvals:      ${ui.url}  (or: npx mandate approvals list · npx mandate approvals approve <id>)`);
+  const [first, ...more] = consoleLines(ui, io.home);
+  println(io.stderr, `    Approvals:      ${first}`);
+  for (const l of more) println(io.stderr, `                  ${l}`);
+  println(io.stderr, '                    (or: npx mandate approvals list · npx mandate approvals approve <id>)');
   println(io.stderr, '  Stop with Ctrl-C.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
