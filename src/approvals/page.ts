@@ -3,6 +3,8 @@
 // lost). Text from the store is inserted with textContent only, never parsed as HTML, and the
 // page's one script and style run under a per-response CSP nonce.
 
+import { consoleScript, consoleStyle, consoleTabsHtml, consoleViewsHtml } from './console/views.js';
+
 const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The approval page for one server start (`csrf`) and one response (`nonce`). */
@@ -31,13 +33,17 @@ export function renderApprovalPage(csrf: string, nonce: string): string {
  .reason{flex:1;min-width:200px;font:inherit;font-size:14px;padding:5px 8px;border:1px solid #d0d7de;border-radius:6px}
  .empty{color:#57606a;text-align:center;padding:40px}
  .tag{display:inline-block;background:#ddf4ff;color:#0969da;border-radius:10px;padding:0 8px;font-size:12px;margin-right:6px;font-family:ui-monospace,monospace}
-</style></head>
+</style>${consoleStyle(nonce) /* console views */}</head>
 <body>
 <header><h1>Mandate · pending approvals</h1><p>Each approval lets one agent make one call with exactly these arguments, once.</p></header>
 <main>
+${consoleTabsHtml() /* console views: tabs; Pending is the panel below */}
+<section id="view-pending" class="view" role="tabpanel" aria-labelledby="tab-pending" tabindex="0">
 <p id="status" role="status">Connecting…</p>
 <p id="notice" role="alert"></p>
 <div id="list" aria-live="polite"></div>
+</section>
+${consoleViewsHtml() /* console views: Activity, Agents */}
 </main>
 <script nonce="${n}">
 const csrf = document.querySelector('meta[name=csrf-token]').content;
@@ -108,5 +114,5 @@ async function refresh() {
   }
 }
 refresh(); setInterval(refresh, 1000);
-</script></body></html>`;
+</script>${consoleScript(nonce) /* console views */}</body></html>`;
 }

@@ -13,6 +13,7 @@ import { openStore } from '../store/index.js';
 import type { CliIo } from '../cli/io.js';
 import { UsageError, println } from '../cli/io.js';
 import { renderApprovalPage } from './page.js';
+import { configFromEnv, consoleRoutes, type ConsoleDeps } from './console/index.js'; // console views
 
 export interface ApprovalUiHandle {
   /** The page's address, `http://127.0.0.1:PORT/`. */
@@ -58,12 +59,17 @@ async function readFields(req: http.IncomingMessage): Promise<Map<string, string
 }
 
 /** Serves the approval page for `store` on 127.0.0.1:`port` (0 = any free port). */
-export async function startApprovalUi(store: Store, opts: { port?: number; approver?: string } = {}): Promise<ApprovalUiHandle> {
+export async function startApprovalUi(
+  store: Store,
+  opts: { port?: number; approver?: string; console?: Partial<Pick<ConsoleDeps, 'config' | 'onRevoked'>> } = {},
+): Promise<ApprovalUiHandle> {
   const csrf = randomBytes(24).toString('base64url');
   const approver = opts.approver ?? `${os.userInfo().username}@${os.hostname()} (web)`;
   let origin = '';
   const allowedHosts = new Set<string>();
   const allowedOrigins = new Set<string>();
+  // Console views (src/approvals/console): Activity, Agents, revoke. A revocation's `by` is this page's approver.
+  const consoleRoute = consoleRoutes({ store, config: opts.console?.config ?? configFromEnv(), onRevoked: opts.console?.onRevoked, actor: () => approver });
   const send = (res: http.ServerResponse, status: number, type: string, body: string, nonce?: string) => {
     const script = nonce ? `'nonce-${nonce}'` : "'none'";
     res.writeHead(status, {
@@ -89,6 +95,10 @@ export async function startApprovalUi(store: Store, opts: { port?: number; appro
       const from = req.headers.origin;
       if (from !== undefined && !allowedOrigins.has(from)) return json(res, 403, { error: 'cross-origin request refused' });
       const url = new URL(req.url ?? '/', origin);
+      // ── console views hook (src/approvals/console): its POST needs the CSRF token, as approve does ──
+      if (req.method === 'POST' && url.pathname === '/api/revoke' && !safeEqual(String(req.headers['x-csrf-token'] ?? ''), csrf)) return json(res, 403, { error: 'missing or wrong CSRF token' });
+      if (await consoleRoute(req, res, url)) return;
+      // ── end of console views hook ──
 
       if (req.method === 'GET' && url.pathname === '/') {
         const nonce = randomBytes(16).toString('base64');

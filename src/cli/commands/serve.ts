@@ -57,8 +57,14 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     });
   }
   // The approval page runs beside the HTTP server, so a human can answer `approve` calls.
-  const ui = await startApprovalUi(handle.runtime.services.store, { port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
-    .catch(() => startApprovalUi(handle.runtime.services.store, { port: 0 }));
+  // Its console reads this server's config (reloaded on edits) and, on a revocation, drops the agent's cached tokens here at once.
+  const services = handle.runtime.services;
+  const consoleDeps = {
+    config: () => services.config,
+    onRevoked: (r: { agent: string; tool: string | null }) => services.tokens.invalidate(r.agent, r.tool ? services.toolByName.get(r.tool) : undefined),
+  };
+  const ui = await startApprovalUi(services.store, { port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788, console: consoleDeps })
+    .catch(() => startApprovalUi(services.store, { port: 0, console: consoleDeps }));
   const issuer = handle.runtime.identity.issuer;
   println(io.stderr, '');
   println(io.stderr, `Mandate is serving MCP over Streamable HTTP at ${handle.url}`);
