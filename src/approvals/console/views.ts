@@ -26,9 +26,9 @@ export function consoleViewsHtml(): string {
 <ul id="chart-legend" class="legend" aria-label="Agents in the chart"></ul>
 </figure>
 <div class="filters" role="group" aria-label="Filter the calls">
-<label>Agent <select id="f-agent"><option value="">All agents</option></select></label>
-<label>Tool <select id="f-tool"><option value="">All tools</option></select></label>
-<label>Outcome <select id="f-outcome"><option value="">Any outcome</option><option value="ok">ok</option><option value="error">error</option><option value="denied">denied</option><option value="pending">pending</option><option value="running">running</option></select></label>
+<div class="field"><label for="f-agent">Agent</label><select id="f-agent"><option value="">All agents</option></select></div>
+<div class="field"><label for="f-tool">Tool</label><select id="f-tool"><option value="">All tools</option></select></div>
+<div class="field"><label for="f-outcome">Outcome</label><select id="f-outcome"><option value="">Any outcome</option><option value="ok">ok</option><option value="error">error</option><option value="denied">denied</option><option value="pending">pending</option><option value="running">running</option></select></div>
 </div>
 <table class="grid" id="activity-table">
 <caption class="sr-only">Recent tool calls, newest first</caption>
@@ -68,10 +68,11 @@ export function consoleStyle(nonce: string): string {
  .legend{list-style:none;padding:0;margin:6px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px}
  .legend svg{vertical-align:-1px;margin-right:4px}
  .filters{display:flex;flex-wrap:wrap;gap:8px 14px;margin:0 0 12px;font-size:14px}
- .filters label{display:flex;flex-direction:column;gap:2px;color:#57606a;font-size:12px;min-width:0}
+ .filters .field{display:flex;flex-direction:column;gap:2px;min-width:0} .filters label{color:#57606a;font-size:12px}
  .filters select{font:inherit;font-size:14px;padding:4px 6px;border:1px solid #d0d7de;border-radius:6px;background:#fff;max-width:100%}
  table.grid{width:100%;border-collapse:collapse;background:#fff;border:1px solid #d0d7de;border-radius:8px;font-size:13px}
- table.grid th,table.grid td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;overflow-wrap:anywhere}
+ table.grid th,table.grid td{text-align:left;padding:6px 8px;border-bottom:1px solid #eaeef2;vertical-align:top;overflow-wrap:break-word}
+ table.grid td.wrap{overflow-wrap:anywhere}
  table.grid th{background:#f6f8fa;font-size:12px;color:#57606a}
  .o-ok{color:#116329} .o-error,.o-denied{color:#a40e26} .o-pending,.o-running{color:#9a6700}
  .agent{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:14px 16px;margin-bottom:14px}
@@ -92,7 +93,7 @@ export function consoleStyle(nonce: string): string {
   table.grid,table.grid tbody,table.grid tr,table.grid td{display:block;width:auto}
   table.grid thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
   table.grid tr{border-bottom:1px solid #d0d7de;padding:6px 0}
-  table.grid td{border:0;padding:2px 10px}
+  table.grid td{border:0;padding:2px 10px;overflow-wrap:anywhere}
   table.grid td::before{content:attr(data-label) ": ";color:#57606a;font-size:12px}
  }
 </style>`;
@@ -162,7 +163,7 @@ function renderCalls(calls) {
   for (const c of calls) {
     const tr = mk('tr'); tr.dataset.callId = c.call_id;
     const t = cell(tr, 'When', when(c.ts)); t.title = c.ts;
-    cell(tr, 'Agent', c.agent || '—'); cell(tr, 'Tool', c.tool); cell(tr, 'Summary', c.summary);
+    cell(tr, 'Agent', c.agent || '—'); cell(tr, 'Tool', c.tool); cell(tr, 'Summary', c.summary, 'wrap');
     cell(tr, 'Decision', c.decision || '—'); cell(tr, 'Outcome', c.outcome, 'o-' + c.outcome); cell(tr, 'Error', c.error_code || '—');
     body.append(tr);
   }
@@ -238,13 +239,13 @@ function renderAgents(agents) {
     if (!a.revoked) card.append(revokeButton('Revoke whole delegation', 'Revoke the whole delegation to ' + a.agent, 'revoke-all', { agent: a.agent }));
     const t = mk('table', 'grid'); const cap = mk('caption', 'sr-only', 'Capabilities of ' + a.agent); t.append(cap);
     const head = mk('thead'); const hr = mk('tr');
-    for (const c of ['Tool', 'Access', 'Capability', 'Why', '']) { const th = mk('th', null, c); th.scope = 'col'; hr.append(th); }
+    for (const c of ['Tool', 'Access', 'Capability', 'Why', 'Action']) { const th = mk('th', null, c); th.scope = 'col'; hr.append(th); }
     head.append(hr); t.append(head);
     const body = mk('tbody');
     for (const c of a.capabilities) {
       const tr = mk('tr'); tr.dataset.tool = c.tool;
       cell(tr, 'Tool', c.tool); cell(tr, 'Access', c.access); cell(tr, 'Capability', c.effect, 'eff-' + c.effect);
-      const why = cell(tr, 'Why', c.code ? c.code + ': ' + c.reason : c.reason);
+      const why = cell(tr, 'Why', c.code ? c.code + ': ' + c.reason : c.reason, 'wrap');
       why.append(document.createElement('br'), mk('span', 'rule', c.rule + (c.constraints ? ' · ' + c.constraints : '')));
       why.title = c.explain;
       const act = cell(tr, 'Action', '');
