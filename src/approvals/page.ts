@@ -5,6 +5,8 @@
 // the store is inserted with textContent only, never parsed as HTML, and every script and style
 // runs under a per-response CSP nonce.
 
+import { consoleScript, consoleStyle, consoleTabsHtml, consoleViewsHtml } from './console/views.js';
+
 const STYLE = `
  body{font:15px/1.45 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1b1f24}
  header{background:#1b1f24;color:#fff;padding:14px 24px} header h1{font-size:18px;margin:0}
@@ -57,14 +59,18 @@ export function renderApprovalPage(csrf: string, nonce: string, view: ApprovalPa
 ${passkey ? `<script nonce="${n}" src="/assets/webauthn.js"></script>` : ''}
 <style nonce="${n}">
 ${STYLE}
-</style></head>
+</style>${consoleStyle(nonce)}</head>
 <body>
 <header><h1>Mandate · pending approvals</h1><p>Each approval lets one agent make one call with exactly these arguments, once. Signed in as <span id="who">${esc(view.signedInAs)}</span> · <a href="/enroll">passkeys</a></p></header>
 <main>
+${consoleTabsHtml()}
+<section id="view-pending" class="view" role="tabpanel" aria-labelledby="tab-pending" tabindex="0">
 ${banner}
 <p id="status" role="status">Connecting…</p>
 <p id="notice" role="alert"></p>
 <div id="list" aria-live="polite"></div>
+</section>
+${consoleViewsHtml()}
 </main>
 <script nonce="${n}">
 const csrf = document.querySelector('meta[name=csrf-token]').content;
@@ -147,7 +153,7 @@ async function refresh() {
   }
 }
 refresh(); setInterval(refresh, 1000);
-</script></body></html>`;
+</script>${consoleScript(nonce)}</body></html>`;
 }
 
 function shell(title: string, nonce: string, body: string, script: string, head = ''): string {

@@ -27,6 +27,7 @@ import {
 } from './sessions.js';
 import { PasskeyRefused, Passkeys } from './passkeys.js';
 import { OidcSignIn, type OidcSignInOptions } from './oidc-signin.js';
+import { configFromEnv, consoleRoutes, type ConsoleDeps } from './console/index.js';
 
 export interface ApprovalUiOptions {
   /** The state directory: owner of console-link decisions, home of `console-link` and `passkeys.json`. */
@@ -43,6 +44,8 @@ export interface ApprovalUiOptions {
   writeLinkFile?: boolean;
   /** Called after a passkey is enrolled. */
   onEnrolled?: () => void;
+  /** The Activity and Agents views: the server's config in force, and what to drop on a revocation. */
+  console?: Partial<Pick<ConsoleDeps, 'config' | 'onRevoked'>>;
 }
 
 export interface ApprovalUiHandle {
@@ -111,6 +114,12 @@ export async function startApprovalUi(store: Store, opts: ApprovalUiOptions): Pr
   const loginCookie = () => `mandate_login_${port}`;
   const allowedHosts = new Set<string>();
   const allowedOrigins = new Set<string>();
+  // The Activity and Agents views (src/approvals/console); a revocation names the signed-in approver.
+  const sessionOf = new WeakMap<http.IncomingMessage, ConsoleSession>();
+  const consoleRoute = consoleRoutes({
+    store, config: opts.console?.config ?? configFromEnv(), onRevoked: opts.console?.onRevoked,
+    actor: (req) => sessionOf.get(req)?.signIn.approver ?? 'console',
+  });
 
   /** Records one decision: the console's one call that changes an approval. */
   async function decide(id: string, decision: 'approved' | 'rejected', approver: string, method: ApprovalChannel, reason: string | null): Promise<Approval> {
@@ -215,6 +224,13 @@ export async function startApprovalUi(store: Store, opts: ApprovalUiOptions): Pr
       }
       if (req.method === 'GET' && url.pathname === '/api/passkeys') {
         return json(res, 200, { passkeys: passkeys.list().map((p) => ({ label: p.label, id: p.id, created_at: p.created_at })) });
+      }
+      if (url.pathname.startsWith('/api/activity') || url.pathname === '/api/agents' || url.pathname === '/api/revoke') {
+        // Every agent's activity and the power to revoke are the operator's (or a configured approver's).
+        if (session.signIn.method === 'oidc' && !approvers.has(session.signIn.sub)) return json(res, 403, { error: 'the Activity and Agents views are for the operator and configured approvers' });
+        if (req.method === 'POST' && !safeEqual(String(req.headers['x-csrf-token'] ?? ''), session.csrf)) return json(res, 403, { error: 'missing or wrong CSRF token' });
+        sessionOf.set(req, session);
+        if (await consoleRoute(req, res, url)) return;
       }
       if (req.method !== 'POST') return json(res, 404, { error: 'not found' });
 

@@ -118,7 +118,8 @@ export function explainLine(agentId: string, toolName: string, d: Decision): str
   return `${t(agentId)} → ${t(toolName)}: ${d.effect} (${t(d.rule)}) — ${t(why)}\n`;
 }
 
-function constraintSummary(agents: AgentsConfig, agentId: string, toolName: string): string | undefined {
+/** The constraints of the rule that applies to an agent and tool, in words (`channels #a, #b; hours …`). */
+export function constraintSummary(agents: AgentsConfig, agentId: string, toolName: string): string | undefined {
   const agent = Object.hasOwn(agents, agentId) ? agents[agentId] : undefined;
   const matched = matchRule(agent, toolName);
   if (!matched || typeof matched.rule === 'string') return undefined;

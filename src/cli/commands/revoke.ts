@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { openStore } from '../../store/index.js';
+import { revokeMandate } from '../../policy/revoke.js';
 import { allTools } from '../../../tools/index.js';
 
 export async function runRevoke(args: string[], io: CliIo): Promise<number> {
@@ -15,10 +16,9 @@ export async function runRevoke(args: string[], io: CliIo): Promise<number> {
   if (values.tool && !allTools.some((t) => t.name === values.tool)) throw new UsageError(`unknown tool ${values.tool}`);
   const store = openStore(io.home);
   try {
-    await store.revoke({
+    const { cancelledApprovals: cancelled } = await revokeMandate(store, {
       agent: values.agent, tool: values.tool, user: values.user, by: `${os.userInfo().username} (cli)`, reason: values.reason,
     });
-    const cancelled = await store.cancelApprovals({ agent: values.agent, tool: values.tool });
     println(io.stdout, values.tool
       ? `revoked ${values.agent}'s capability ${values.tool}; its next call is refused`
       : `revoked the delegation to ${values.agent}; its next call is refused`);

@@ -67,7 +67,16 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   }
   // The approval console runs beside the HTTP server, so a human can answer `approve` calls;
   // only whoever opens its secret link (or signs in at the configured authorization server) can.
-  const uiOptions = await consoleOptions(config, io.home, async () => handle.runtime.identity.secrets);
+  // Its Activity and Agents views read this server's config (reloaded on edits) and, on a
+  // revocation, drop the agent's cached tokens here at once.
+  const services = handle.runtime.services;
+  const uiOptions = {
+    ...(await consoleOptions(config, io.home, async () => handle.runtime.identity.secrets)),
+    console: {
+      config: () => services.config,
+      onRevoked: (r: { agent: string; tool: string | null }) => services.tokens.invalidate(r.agent, r.tool ? services.toolByName.get(r.tool) : undefined),
+    },
+  };
   const ui = await startApprovalUi(handle.runtime.services.store, { ...uiOptions, port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
     .catch(() => startApprovalUi(handle.runtime.services.store, { ...uiOptions, port: 0 }));
   const issuer = handle.runtime.identity.issuer;
