@@ -23,6 +23,7 @@ import type {
   ApprovalStatus,
   AuditFilter,
   AuditHead,
+  ConsumeQuery,
   Delegation,
   NewApproval,
   RateQuery,
@@ -428,7 +429,7 @@ class SqliteStoreImpl implements SqliteStore {
     return approvalFromRow(result.row);
   }
 
-  async consumeApproval(q: { agent: string; tool: string; argsDigest: string; now: Date | number }): Promise<Approval | null> {
+  async consumeApproval(q: ConsumeQuery): Promise<Approval | null> {
     const now = toIso(q.now);
     const row = this.write(
       () =>
@@ -437,9 +438,10 @@ class SqliteStoreImpl implements SqliteStore {
            WHERE approval_id = (
              SELECT approval_id FROM approvals
              WHERE agent = @agent AND tool = @tool AND args_digest = @digest AND status = 'approved' AND expires_at > @now
+               AND user = @user AND client IS @client
              ORDER BY decided_at, approval_id LIMIT 1)
            RETURNING *`,
-        ).get({ now, agent: q.agent, tool: q.tool, digest: q.argsDigest }) as ApprovalRow | undefined,
+        ).get({ now, agent: q.agent, tool: q.tool, digest: q.argsDigest, user: q.user, client: q.client ?? null }) as ApprovalRow | undefined,
     );
     return row ? approvalFromRow(row) : null;
   }

@@ -72,6 +72,16 @@ export interface ApprovalDecision {
   now?: Date | number;
 }
 
+/** Which approval `consumeApproval` may spend: every field must match the request's. */
+export interface ConsumeQuery {
+  user: string;
+  agent: string;
+  client: string | null;
+  tool: string;
+  argsDigest: string;
+  now: Date | number;
+}
+
 /** A revocation: of a whole delegation (`tool` null) or one capability; `user` null means every user's. */
 export interface Revocation {
   agent: string;
@@ -154,8 +164,12 @@ export interface Store {
   listApprovals(filter?: { status?: ApprovalStatus; agent?: string }): Promise<Approval[]>;
   /** pending → approved | rejected; anything else throws a `StoreError` (`not_found`, `not_pending`, `expired`). */
   decideApproval(id: string, decision: ApprovalDecision): Promise<Approval>;
-  /** Atomically marks one approved, unexpired, unused approval for exactly this agent+tool+digest as `used`. */
-  consumeApproval(q: { agent: string; tool: string; argsDigest: string; now: Date | number }): Promise<Approval | null>;
+  /**
+   * Atomically marks one approved, unexpired, unused approval for exactly this user, agent,
+   * client, tool and args digest as `used` (invariant 9: an approval serves only the call it
+   * was asked for; a null client matches only a null client).
+   */
+  consumeApproval(q: ConsumeQuery): Promise<Approval | null>;
   /** Marks pending and approved-but-unused approvals past their expiry as `expired`; returns them. */
   expireApprovals(now: Date | number): Promise<Approval[]>;
   /** Cancels the agent's pending and approved-but-unused approvals (for one tool, or all); returns how many. */
