@@ -6,6 +6,9 @@ import type { Store, Approval, ConsumeQuery } from '../store/types.js';
 import type { Identity } from '../identity/types.js';
 import type { AnyTool } from '../../tools/define.js';
 import { scrubTokens } from '../audit/redact.js';
+import { StoreError } from '../store/errors.js';
+import { decideApproval } from './decisions.js';
+import type { DecisionDeps } from './decisions.js';
 
 export interface GateRequest {
   identity: Identity;
@@ -53,7 +56,12 @@ function sameRequest(a: Approval, req: GateRequest): boolean {
 }
 
 export class ApprovalGate {
-  constructor(private readonly store: Store, private readonly opts: ApprovalGateOptions) {}
+  private readonly store: Store;
+
+  /** `deps.signer` signs the receipt of a decision taken through elicitation. */
+  constructor(private readonly deps: DecisionDeps, private readonly opts: ApprovalGateOptions) {
+    this.store = deps.store;
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
@@ -99,12 +107,18 @@ export class ApprovalGate {
     if (req.elicit) {
       const answer = await req.elicit(approval.summary);
       if (answer === 'accept' || answer === 'decline') {
-        approval = await this.store.decideApproval(approval.approval_id, {
-          decision: answer === 'accept' ? 'approved' : 'rejected',
-          approver: `${identity.user} (via MCP elicitation)`,
-          channel: 'elicitation',
-          reason: answer === 'decline' ? 'declined in the MCP client' : undefined,
-        });
+        try {
+          ({ approval } = await decideApproval(this.deps, approval.approval_id, {
+            decision: answer === 'accept' ? 'approved' : 'rejected',
+            approver: `user:${identity.user}`,
+            method: 'elicitation',
+            reason: answer === 'decline' ? 'declined in the MCP client' : null,
+          }));
+        } catch (err) {
+          // Decided (or expired) meanwhile through another channel: that decision stands.
+          if (!(err instanceof StoreError) || (err.code !== 'not_pending' && err.code !== 'expired')) throw err;
+          approval = (await this.store.getApproval(approval.approval_id)) ?? approval;
+        }
       }
     }
     return this.waitForDecision(req, approval);

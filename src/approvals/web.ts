@@ -13,6 +13,9 @@ import { openStore } from '../store/index.js';
 import type { CliIo } from '../cli/io.js';
 import { UsageError, println } from '../cli/io.js';
 import { renderApprovalPage } from './page.js';
+import { decideApproval } from './decisions.js';
+import { homeReceiptSigner } from '../audit/receipt.js';
+import type { ReceiptSigner } from '../audit/receipt.js';
 
 export interface ApprovalUiHandle {
   /** The page's address, `http://127.0.0.1:PORT/`. */
@@ -58,7 +61,7 @@ async function readFields(req: http.IncomingMessage): Promise<Map<string, string
 }
 
 /** Serves the approval page for `store` on 127.0.0.1:`port` (0 = any free port). */
-export async function startApprovalUi(store: Store, opts: { port?: number; approver?: string } = {}): Promise<ApprovalUiHandle> {
+export async function startApprovalUi(store: Store, opts: { port?: number; approver?: string; signer: ReceiptSigner }): Promise<ApprovalUiHandle> {
   const csrf = randomBytes(24).toString('base64url');
   const approver = opts.approver ?? `${os.userInfo().username}@${os.hostname()} (web)`;
   let origin = '';
@@ -110,10 +113,10 @@ export async function startApprovalUi(store: Store, opts: { port?: number; appro
         const deny = m[2] === 'deny';
         const reason = (fields.get('reason') ?? '').trim().slice(0, MAX_REASON);
         try {
-          const decided = await store.decideApproval(id, {
+          const { approval: decided } = await decideApproval({ store, signer: opts.signer }, id, {
             decision: deny ? 'rejected' : 'approved',
             approver,
-            channel: 'web',
+            method: 'console',
             reason: reason || (deny ? 'denied on the approval page' : null),
           });
           return json(res, 200, { approval: decided });
@@ -148,7 +151,7 @@ export async function runApprovalsUi(args: string[], io: CliIo): Promise<number>
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not ${values.port}`);
   const store = openStore(io.home);
-  const ui = await startApprovalUi(store, { port });
+  const ui = await startApprovalUi(store, { port, signer: homeReceiptSigner(io.home) });
   println(io.stderr, `mandate: approval page at ${ui.url} (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
   await ui.close();

@@ -13,6 +13,7 @@ import type { Services } from '../pipeline/services.js';
 import { openStore } from '../store/index.js';
 import { AuditLog } from '../audit/writer.js';
 import { ApprovalGate } from '../approvals/gate.js';
+import { homeReceiptSigner } from '../audit/receipt.js';
 import { policyVersion } from '../policy/version.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { UpstreamProvider } from '../resources.js';
@@ -105,7 +106,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         },
       },
       policyVersion: () => version,
-      approvals: new ApprovalGate(store, { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds }),
+      approvals: new ApprovalGate(
+        { store, signer: homeReceiptSigner(home), logger },
+        { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds },
+      ),
     };
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({

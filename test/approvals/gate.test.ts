@@ -16,7 +16,7 @@ let gate: ApprovalGate;
 let n = 0;
 beforeEach(() => {
   store = openSqliteStore(':memory:');
-  gate = new ApprovalGate(store, { waitSeconds: 0, ttlSeconds: 900 });
+  gate = new ApprovalGate({ store, signer: { sign: async () => 'unsigned' } }, { waitSeconds: 0, ttlSeconds: 900 });
 });
 afterEach(() => store.close());
 

@@ -13,6 +13,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bearerFor, connectHttp, startHttpMandate, type HttpMandate } from '../helpers/http.js';
 import { ROOT, sc } from '../helpers/cli.js';
 import { startApprovalUi, type ApprovalUiHandle } from '../../src/approvals/web.js';
+import { homeReceiptSigner } from '../../src/audit/receipt.js';
 import type { Approval } from '../../src/store/types.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -65,7 +66,7 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
 
   beforeAll(async () => {
     m = await startHttpMandate({ approvals: { waitSeconds: 20 } });
-    ui = await startApprovalUi(m.runtime.services.store, { port: 0, approver: 'dana@laptop (web)' });
+    ui = await startApprovalUi(m.runtime.services.store, { port: 0, approver: 'dana@laptop (web)', signer: homeReceiptSigner(m.home) });
     client = await connectHttp(m.url, await bearerFor(m));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -163,7 +164,7 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
     await card.waitFor({ state: 'detached', timeout: 10_000 });
     expect(await page.locator('#notice').textContent()).toContain('Approved: post to #general');
     const decided = await store().getApproval(first.approval_id);
-    expect(decided).toMatchObject({ status: 'used', channel: 'web', approver: 'dana@laptop (web)' });
+    expect(decided).toMatchObject({ status: 'used', channel: 'console', approver: 'dana@laptop (web)' });
   });
 
   it('Deny with a reason: the waiting call gets approval_rejected with that reason, and nothing is posted', async () => {
@@ -189,7 +190,7 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
     expect(sc(result).error.approval_id).toBe(a.approval_id);
     expect(posts()).toHaveLength(1);
     await card.waitFor({ state: 'detached', timeout: 10_000 });
-    expect(await store().getApproval(a.approval_id)).toMatchObject({ status: 'rejected', channel: 'web', reason: 'not before the earnings call' });
+    expect(await store().getApproval(a.approval_id)).toMatchObject({ status: 'rejected', channel: 'console', reason: 'not before the earnings call' });
     // Deciding it again (a stale tab) is refused without changing the decision.
     const again = await raw(`${ui.url}api/approvals/${a.approval_id}/approve`, 'POST', {
       'content-type': 'application/json',

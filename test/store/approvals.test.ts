@@ -103,9 +103,9 @@ describe('approvals', () => {
     expect(await consume({ now: new Date(T0 + 16 * MIN) })).toBeNull();
 
     const b = await store.createApproval(request({ args_digest: 'f'.repeat(64) }));
-    await store.decideApproval(b.approval_id, { decision: 'rejected', approver: 'dana', channel: 'web', reason: 'not today', now: T0 + MIN });
+    await store.decideApproval(b.approval_id, { decision: 'rejected', approver: 'dana', channel: 'console', reason: 'not today', now: T0 + MIN });
     expect(await consume({ argsDigest: 'f'.repeat(64) })).toBeNull();
-    expect(await store.getApproval(b.approval_id)).toMatchObject({ status: 'rejected', reason: 'not today', channel: 'web' });
+    expect(await store.getApproval(b.approval_id)).toMatchObject({ status: 'rejected', reason: 'not today', channel: 'console' });
   });
 
   test('decided once: deciding again, deciding an unknown or an expired one throws a typed error', async () => {

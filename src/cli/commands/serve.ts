@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
+import { homeReceiptSigner } from '../../audit/receipt.js';
 import { createLogger } from '../../log.js';
 import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
@@ -57,8 +58,9 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
     });
   }
   // The approval page runs beside the HTTP server, so a human can answer `approve` calls.
-  const ui = await startApprovalUi(handle.runtime.services.store, { port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
-    .catch(() => startApprovalUi(handle.runtime.services.store, { port: 0 }));
+  const signer = homeReceiptSigner(io.home);
+  const ui = await startApprovalUi(handle.runtime.services.store, { port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788, signer })
+    .catch(() => startApprovalUi(handle.runtime.services.store, { port: 0, signer }));
   const issuer = handle.runtime.identity.issuer;
   println(io.stderr, '');
   println(io.stderr, `Mandate is serving MCP over Streamable HTTP at ${handle.url}`);
