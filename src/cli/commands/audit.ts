@@ -9,6 +9,7 @@ import type { AuditCheckpoint } from '../../audit/checkpoint.js';
 import { GENESIS_HASH } from '../../audit/record.js';
 import type { AuditRecord } from '../../audit/record.js';
 import { verifyStore } from '../../audit/verify.js';
+import { decodeReceipt, receiptRef } from '../../audit/receipt.js';
 import type { VerifyResult } from '../../audit/verify.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
@@ -64,14 +65,16 @@ async function withStore<T>(io: AuditCliIo, fn: (store: Store) => Promise<T>): P
 }
 
 function brokenLine(r: Extract<VerifyResult, { ok: false }>): string {
+  if (r.receipt) return `receipt of approval ${r.receipt.approval_id ?? 'unknown'} (seq ${r.seq}, call_id ${r.call_id ?? 'unknown'}): ${r.reason}`;
   return `audit chain broken at seq ${r.seq} (call_id ${r.call_id ?? 'unknown'}): ${r.reason}`;
 }
 
 async function verify(args: string[], io: AuditCliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } }, strict: true, allowPositionals: false });
   let signed: AuditCheckpoint | null = null;
+  // Receipts are checked against the audit key; with none, a trail holding a receipt fails.
+  const key = await loadAuditKey(io.home);
   if (values.checkpoint !== undefined) {
-    const key = await loadAuditKey(io.home);
     if (!key) {
       println(io.stderr, `no audit key in ${io.home}/keys: cannot check a signed checkpoint here`);
       return 1;
@@ -91,7 +94,7 @@ async function verify(args: string[], io: AuditCliIo): Promise<number> {
       return 1;
     }
   }
-  const result = await withStore(io, (store) => verifyStore(store, signed));
+  const result = await withStore(io, (store) => verifyStore(store, signed, { receiptKey: key?.publicKey ?? null }));
   if (!result.ok) {
     println(io.stderr, brokenLine(result));
     return 1;
@@ -106,10 +109,25 @@ function positiveInt(text: string, flag: string): number {
   return Number(text);
 }
 
-/** One human line: time, event, agent → tool, decision, outcome, call_id. */
+/** One human line: time, event, agent → tool, then what happened: a call's decision, outcome and call_id, or the event's own facts. */
 export function formatAuditLine(r: AuditRecord): string {
-  const outcome = (r.outcome ?? '-') + (r.error_code ? ` (${r.error_code})` : '');
-  return `${r.ts}  ${r.event.padEnd(18)}  ${r.agent ?? '-'} → ${r.tool}  ${r.decision ?? '-'}  ${outcome}  ${r.call_id}`;
+  const head = `${r.ts}  ${r.event.padEnd(18)}`;
+  const target = `${r.agent ?? '-'} → ${r.tool || '(every tool)'}`;
+  const forUser = r.user ? ` for ${r.user}` : '';
+  switch (r.event) {
+    case 'approval_decided':
+      return `${head}  ${target}${forUser}  ${r.decision ?? '-'} by ${r.approver ?? 'unknown'} (${r.reason ?? '-'})  ${r.approval_id ?? '-'}  ${r.call_id}`;
+    case 'approval_expired':
+      return `${head}  ${target}${forUser}  ${r.reason ?? 'expired'}  ${r.approval_id ?? '-'}  ${r.call_id}`;
+    case 'revoked':
+      return `${head}  ${target}${r.user ? forUser : ' for every user'}  by ${r.approver ?? 'unknown'}  ${r.reason ?? '-'}  ${r.call_id}`;
+    case 'config_changed':
+      return `${head}  policy ${r.policy_version ?? '-'}  ${r.reason ?? '-'}  ${r.call_id}`;
+    default: {
+      const outcome = (r.outcome ?? '-') + (r.error_code ? ` (${r.error_code})` : '');
+      return `${head}  ${target}  ${r.decision ?? '-'}  ${outcome}  ${r.call_id}`;
+    }
+  }
 }
 
 async function tail(args: string[], io: AuditCliIo): Promise<number> {
@@ -168,8 +186,42 @@ async function show(args: string[], io: AuditCliIo): Promise<number> {
     return 1;
   }
   if (values.json) for (const r of records) println(io.stdout, JSON.stringify(r));
-  else println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${JSON.stringify(r, null, 2)}`).join('\n\n'));
+  else {
+    println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${JSON.stringify(r, null, 2)}`).join('\n\n'));
+    for (const text of await withStore(io, (store) => receiptsOf(store, records))) println(io.stdout, `\n${text}`);
+  }
   return 0;
+}
+
+/**
+ * The receipts a call's records carry or reference, decoded (header and payload; `audit
+ * verify` checks the signature). A reference is resolved through the approval it names.
+ */
+async function receiptsOf(store: Store, records: AuditRecord[]): Promise<string[]> {
+  const shown = new Set<string>();
+  const out: string[] = [];
+  for (const r of records) {
+    if (!r.receipt) continue;
+    let jws: string | null = r.receipt.startsWith('sha256:') ? null : r.receipt;
+    if (jws === null && r.approval_id) {
+      const stored = (await store.getApproval(r.approval_id))?.receipt ?? null;
+      if (stored !== null && receiptRef(stored) === r.receipt) jws = stored;
+    }
+    const ref = jws === null ? r.receipt : receiptRef(jws);
+    if (shown.has(ref)) continue;
+    shown.add(ref);
+    if (jws === null) {
+      out.push(`receipt ${r.receipt} of approval ${r.approval_id ?? 'unknown'}: not found in the store`);
+      continue;
+    }
+    try {
+      const { header, payload } = decodeReceipt(jws);
+      out.push(`receipt of approval ${r.approval_id ?? 'unknown'} (${ref}):\nheader: ${JSON.stringify(header, null, 2)}\npayload: ${JSON.stringify(payload, null, 2)}`);
+    } catch (err) {
+      out.push(`receipt of approval ${r.approval_id ?? 'unknown'}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 async function checkpoint(args: string[], io: AuditCliIo): Promise<number> {
