@@ -120,6 +120,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         identity.applyConfig(next).catch((err: unknown) => {
           logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not update the delegations to the edited config');
         });
+        return version;
       },
     });
     closers.unshift(async () => policy.close());

@@ -10,6 +10,9 @@ import { openStore } from '../../src/store/index.js';
 import type { SqliteStore } from '../../src/store/index.js';
 import type { NewApproval } from '../../src/store/types.js';
 import { cleanupHomes, tempHome } from '../store/helpers.js';
+import { runRevoke } from '../../src/cli/commands/revoke.js';
+import os from 'node:os';
+import { PassThrough } from 'node:stream';
 
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
 const MIN = 60_000;
@@ -97,5 +100,14 @@ describe('expiry and revocation are chain records', () => {
       { event: 'revoked', agent: 'assistant', tool: '', user: null, approver: null, reason: 'revoked the delegation' },
     ]);
     expect(await verifyStore(store)).toMatchObject({ ok: true, count: 2 });
+  });
+
+  test('mandate revoke leaves a revoked record naming who revoked, as os:<username>', async () => {
+    const out = new PassThrough();
+    out.resume();
+    const code = await runRevoke(['--agent', 'assistant', '--tool', 'slack_post_message', '--user', 'alice'], { stdout: out, stderr: out, home, env: {} });
+    expect(code).toBe(0);
+    const [rec] = await store.readAudit({});
+    expect(rec).toMatchObject({ event: 'revoked', agent: 'assistant', tool: 'slack_post_message', user: 'alice', approver: `os:${os.userInfo().username}` });
   });
 });

@@ -16,7 +16,7 @@ export async function runRevoke(args: string[], io: CliIo): Promise<number> {
   const store = openStore(io.home);
   try {
     await store.revoke({
-      agent: values.agent, tool: values.tool, user: values.user, by: `${os.userInfo().username} (cli)`, reason: values.reason,
+      agent: values.agent, tool: values.tool, user: values.user, by: `os:${os.userInfo().username}`, reason: values.reason,
     });
     const cancelled = await store.cancelApprovals({ agent: values.agent, tool: values.tool });
     println(io.stdout, values.tool
