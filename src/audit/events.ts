@@ -12,10 +12,10 @@ export function newEventId(): string {
   return `evt_${ulid()}`;
 }
 
-/** The fields every record about an approval shares: the request it answers. */
+/** The fields every record about an approval shares: the request it answers; its `call_id` is the approval's id. */
 function aboutApproval(a: Approval): Omit<AuditInput, 'event'> {
   return {
-    call_id: a.call_id,
+    call_id: a.approval_id,
     tool: a.tool,
     user: a.user,
     client: a.client,

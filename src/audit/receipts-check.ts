@@ -72,7 +72,7 @@ export class ReceiptChecker {
         throw err;
       }
       const differs = firstDifference(signed, {
-        approval_id: approvalId, call_id: callId, tool: r.tool, args_digest: r.args_digest, agent: r.agent, user: r.user,
+        approval_id: approvalId, tool: r.tool, args_digest: r.args_digest, agent: r.agent, user: r.user,
         client: r.client, decision: r.decision, approver: r.approver,
       });
       if (differs) return fail(signed.approval_id, `it does not match its record: ${differs}`);

@@ -8,9 +8,10 @@ import type { JsonValue } from './canonical.js';
 /**
  * The events that leave a record: those of a tool call, then those of no call (a human's
  * decision on an approval, its expiry, a revocation, a config applied). Records of no call
- * carry a synthetic `call_id`: the approval's request `call_id` for `approval_decided` and
- * `approval_expired` (so `audit show` of that call tells the whole story), `evt_<ULID>` for
- * `revoked` and `config_changed`; their `tool` is the tool concerned, or '' for none.
+ * carry a synthetic `call_id`: the `approval_id` for `approval_decided` and `approval_expired`
+ * (`audit show apr_…` tells an approval's story; a call's own records keep its actor chain and
+ * session), `evt_<ULID>` for `revoked` and `config_changed`; their `tool` is the tool
+ * concerned, or '' for none.
  */
 export const AUDIT_EVENTS = [
   'received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed',

@@ -53,7 +53,7 @@ describe('mandate approvals approve|deny', () => {
     expect(r).toMatchObject({ code: 0, out: `approved ${ID}: post: hi\n` });
     expect(await statusOf()).toMatchObject({ status: 'approved', approver: `os:${os.userInfo().username}`, channel: 'cli', receipt: expect.stringMatching(/^ey/) });
     const store = openStore(home);
-    const [rec] = await store.readAudit({ callId: 'CALL1' });
+    const [rec] = await store.readAudit({ callId: ID });
     expect(rec).toMatchObject({ event: 'approval_decided', approver: `os:${os.userInfo().username}`, decision: 'approved' });
     expect(await verifyStore(store, null, { receiptKey: (await loadAuditKey(home))!.publicKey })).toMatchObject({ ok: true, count: 1 });
     await store.close();

@@ -50,7 +50,7 @@ describe('decideApproval', () => {
     });
     expect(decodeReceipt(receipt).header).toEqual({ alg: 'EdDSA', typ: RECEIPT_TYP, kid: key.kid });
 
-    const [rec] = await store.readAudit({ callId: a.call_id });
+    const [rec] = await store.readAudit({ callId: a.approval_id });
     expect(rec).toMatchObject({
       event: 'approval_decided', approval_id: a.approval_id, tool: 'slack_post_message', user: 'alice', agent: 'assistant',
       client: 'desk-app', decision: 'approved', approver: 'os:dana', reason: 'approved via cli', receipt,

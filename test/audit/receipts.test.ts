@@ -84,7 +84,7 @@ describe('audit verify and receipts', () => {
     }, otherKey);
     const [rec] = await store.appendAudit([approvalDecidedInput(a, { decision: 'approved', approver: 'os:dana', method: 'cli', receipt: forged })]);
     expect(await verifyLine()).toEqual({
-      code: 1, out: '', err: `receipt of approval apr_FORGED (seq ${rec!.seq}, call_id CALLFORGED): signature does not verify\n`,
+      code: 1, out: '', err: `receipt of approval apr_FORGED (seq ${rec!.seq}, call_id apr_FORGED): signature does not verify\n`,
     });
   });
 
@@ -94,7 +94,7 @@ describe('audit verify and receipts', () => {
     const edited = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`;
     const a = { ...slack.approval, approval_id: 'apr_EDITED', tool: 'crm_create_note' };
     const [rec] = await store.appendAudit([approvalDecidedInput(a, { decision: 'approved', approver: 'os:dana', method: 'cli', receipt: edited })]);
-    expect((await verifyLine()).err).toBe(`receipt of approval apr_EDITED (seq ${rec!.seq}, call_id CALLSLACK): signature does not verify\n`);
+    expect((await verifyLine()).err).toBe(`receipt of approval apr_EDITED (seq ${rec!.seq}, call_id apr_EDITED): signature does not verify\n`);
   });
 
   test('a swapped receipt (a valid one of another approval referenced by a call) is named', async () => {
@@ -134,6 +134,6 @@ describe('audit verify and receipts', () => {
     expect(r.out).toContain('"typ": "mandate-approval-receipt+jws"');
     expect(r.out).toContain('"approver": "os:dana"');
     const tail = await cli(home, 'tail');
-    expect(tail.out).toMatch(/approval_decided\s+assistant → slack_post_message for alice {2}approved by os:dana \(approved via cli\) {2}apr_CALLSLACK {2}CALLSLACK/);
+    expect(tail.out).toMatch(/approval_decided\s+assistant → slack_post_message for alice {2}approved by os:dana \(approved via cli\) {2}apr_CALLSLACK {2}apr_CALLSLACK/);
   });
 });
