@@ -3,7 +3,7 @@
 // says; each record that references a receipt must be the call that receipt approved (same
 // approval, tool, args digest, agent, user, client; decision approved), and only one call may
 // spend it; a call whose approval has a receipt in the trail must reference it. Only records
-// that carry a receipt or name an approval are parsed, so plain records cost two string scans.
+// that name an approval are parsed, so a plain record costs one short string scan.
 import type { CryptoKey, JWK, KeyObject } from 'jose';
 import type { AuditRecord } from './record.js';
 import { ReceiptError, receiptRef, verifyReceipt } from './receipt.js';
@@ -20,7 +20,6 @@ export interface ReceiptFailure {
 type Key = CryptoKey | KeyObject | JWK;
 type Seen = { receipt: ApprovalReceipt; seq: number; spentBy: string | null };
 
-const RECEIPT_KEY = '"receipt":';
 const APPROVAL_KEY = '"approval_id":';
 
 /** The receipt rules, one record at a time, in `seq` order. */
@@ -32,12 +31,12 @@ export class ReceiptChecker {
   constructor(private readonly key: Key | null) {}
 
   /**
-   * Whether a record's canonical text needs a look: it carries a receipt, or names an
-   * approval. `"receipt":` is the last field but a few short ones (any earlier one is inside
-   * `args`); `"approval_id":` first occurs at top level (only `actor_chain` strings precede it).
+   * Whether a record's canonical text needs a look: only a record naming an approval can
+   * carry a receipt or spend one (a receipt on a record naming none is never registered, so
+   * no call can spend it). `"approval_id":` first occurs at top level: only `access`,
+   * `actor_chain` strings and `agent` precede it, so the scan stops within a few dozen bytes.
    */
   static needsLook(text: string): boolean {
-    if (text.lastIndexOf(RECEIPT_KEY) !== -1) return true;
     const at = text.indexOf(APPROVAL_KEY);
     return at !== -1 && text.charCodeAt(at + APPROVAL_KEY.length) !== 110; // not `null`
   }
