@@ -1,11 +1,14 @@
-// Decides whether an `approve` call may run now: an unused human approval for exactly these
-// arguments is consumed (once); otherwise a request is recorded and the call waits for a
+// Decides whether an `approve` call may run now: an unused human approval for exactly this
+// user, agent, client, tool and arguments is consumed (once); otherwise a request is recorded and the call waits for a
 // human (CLI, loopback page, or trusted elicitation) up to approvals.waitSeconds.
 import { ulid } from 'ulid';
-import type { Store, Approval } from '../store/types.js';
+import type { Store, Approval, ConsumeQuery } from '../store/types.js';
 import type { Identity } from '../identity/types.js';
 import type { AnyTool } from '../../tools/define.js';
 import { scrubTokens } from '../audit/redact.js';
+import { StoreError } from '../store/errors.js';
+import { decideApproval } from './decisions.js';
+import type { DecisionDeps } from './decisions.js';
 
 export interface GateRequest {
   identity: Identity;
@@ -45,16 +48,34 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
+/** Whether an approval was asked for this very (user, agent, client, tool, args digest). */
+function sameRequest(a: Approval, req: GateRequest): boolean {
+  const { identity } = req;
+  return a.user === identity.user && a.agent === identity.agent && (a.client ?? null) === (identity.client ?? null)
+    && a.tool === req.tool.name && a.args_digest === req.argsDigest;
+}
+
 export class ApprovalGate {
-  constructor(private readonly store: Store, private readonly opts: ApprovalGateOptions) {}
+  private readonly store: Store;
+
+  /** `deps.signer` signs the receipt of a decision taken through elicitation. */
+  constructor(private readonly deps: DecisionDeps, private readonly opts: ApprovalGateOptions) {
+    this.store = deps.store;
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
   }
 
+  /** The approval this call may spend: one asked for exactly its user, agent, client, tool and arguments. */
+  private query(req: GateRequest): ConsumeQuery {
+    const { identity } = req;
+    return { user: identity.user, agent: identity.agent, client: identity.client, tool: req.tool.name, argsDigest: req.argsDigest, now: this.now() };
+  }
+
   async pass(req: GateRequest): Promise<GateOutcome> {
     const { identity, tool, argsDigest } = req;
-    const consumed = await this.store.consumeApproval({ agent: identity.agent, tool: tool.name, argsDigest, now: this.now() });
+    const consumed = await this.store.consumeApproval(this.query(req));
     if (consumed) return { status: 'approved', approval: consumed };
 
     // A denial decided while no call was waiting is told to the next identical call, once.
@@ -62,9 +83,7 @@ export class ApprovalGate {
     if (denied) return { status: 'rejected', approval: denied };
 
     await this.store.expireApprovals(this.now());
-    const open = (await this.store.listApprovals({ status: 'pending', agent: identity.agent })).find(
-      (a) => a.tool === tool.name && a.args_digest === argsDigest && a.user === identity.user,
-    );
+    const open = (await this.store.listApprovals({ status: 'pending', agent: identity.agent })).find((a) => sameRequest(a, req));
     let approval = open;
     if (!approval) {
       const created = this.now();
@@ -88,12 +107,18 @@ export class ApprovalGate {
     if (req.elicit) {
       const answer = await req.elicit(approval.summary);
       if (answer === 'accept' || answer === 'decline') {
-        approval = await this.store.decideApproval(approval.approval_id, {
-          decision: answer === 'accept' ? 'approved' : 'rejected',
-          approver: `${identity.user} (via MCP elicitation)`,
-          channel: 'elicitation',
-          reason: answer === 'decline' ? 'declined in the MCP client' : undefined,
-        });
+        try {
+          ({ approval } = await decideApproval(this.deps, approval.approval_id, {
+            decision: answer === 'accept' ? 'approved' : 'rejected',
+            approver: `user:${identity.user}`,
+            method: 'elicitation',
+            reason: answer === 'decline' ? 'declined in the MCP client' : null,
+          }));
+        } catch (err) {
+          // Decided (or expired) meanwhile through another channel: that decision stands.
+          if (!(err instanceof StoreError) || (err.code !== 'not_pending' && err.code !== 'expired')) throw err;
+          approval = (await this.store.getApproval(approval.approval_id)) ?? approval;
+        }
       }
     }
     return this.waitForDecision(req, approval);
@@ -101,7 +126,7 @@ export class ApprovalGate {
 
   private async unreportedRejection(req: GateRequest): Promise<Approval | null> {
     const rejected = (await this.store.listApprovals({ status: 'rejected', agent: req.identity.agent }))
-      .filter((a) => a.tool === req.tool.name && a.args_digest === req.argsDigest && a.user === req.identity.user)
+      .filter((a) => sameRequest(a, req))
       .sort((a, b) => (b.decided_at ?? '').localeCompare(a.decided_at ?? ''));
     const latest = rejected[0];
     if (!latest) return null;
@@ -119,9 +144,7 @@ export class ApprovalGate {
     let lastProgressAt = 0;
     for (;;) {
       if (approval.status === 'approved') {
-        const used = await this.store.consumeApproval({
-          agent: req.identity.agent, tool: req.tool.name, argsDigest: req.argsDigest, now: this.now(),
-        });
+        const used = await this.store.consumeApproval(this.query(req));
         if (used) return { status: 'approved', approval: used };
         // Another identical call took it first: this one still needs a human.
         return { status: 'pending', approval };

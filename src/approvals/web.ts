@@ -28,6 +28,8 @@ import {
 import { PasskeyRefused, Passkeys } from './passkeys.js';
 import { OidcSignIn, type OidcSignInOptions } from './oidc-signin.js';
 import { configFromEnv, consoleRoutes, type ConsoleDeps } from './console/index.js';
+import { decideApproval } from './decisions.js';
+import { homeReceiptSigner, type ReceiptSigner } from '../audit/receipt.js';
 
 export interface ApprovalUiOptions {
   /** The state directory: owner of console-link decisions, home of `console-link` and `passkeys.json`. */
@@ -44,6 +46,8 @@ export interface ApprovalUiOptions {
   writeLinkFile?: boolean;
   /** Called after a passkey is enrolled. */
   onEnrolled?: () => void;
+  /** Signs each decision's receipt (default: the audit key in `home`). */
+  signer?: ReceiptSigner;
   /** The Activity and Agents views: the server's config in force, and what to drop on a revocation. */
   console?: Partial<Pick<ConsoleDeps, 'config' | 'onRevoked'>>;
 }
@@ -122,8 +126,9 @@ export async function startApprovalUi(store: Store, opts: ApprovalUiOptions): Pr
   });
 
   /** Records one decision: the console's one call that changes an approval. */
+  const signer = opts.signer ?? homeReceiptSigner(opts.home);
   async function decide(id: string, decision: 'approved' | 'rejected', approver: string, method: ApprovalChannel, reason: string | null): Promise<Approval> {
-    return store.decideApproval(id, { decision, approver, channel: method, reason });
+    return (await decideApproval({ store, signer }, id, { decision, approver, method, reason })).approval;
   }
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, nonce?: string, headers: Record<string, string | string[]> = {}) => {

@@ -8,8 +8,18 @@ import type { JsonValue } from './canonical.js';
 /** Refused attempts at the authorization server or at `/mcp`: no tool call, but on the record. */
 export const REFUSAL_EVENTS = ['exchange_refused', 'token_refused', 'registration_refused', 'authorization_refused', 'bearer_refused'] as const;
 
-/** The events that leave a record: those of a call, and refused attempts. */
-export const AUDIT_EVENTS = ['received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed', ...REFUSAL_EVENTS] as const;
+/**
+ * The events that leave a record: those of a tool call, then those of no call (a human's
+ * decision on an approval, its expiry, a revocation, a config applied, a refused attempt).
+ * Records of no call carry a synthetic `call_id`: the `approval_id` for `approval_decided`
+ * and `approval_expired` (`audit show apr_…` tells an approval's story; a call's own records
+ * keep its actor chain and session), `evt_<ULID>` for `revoked` and `config_changed`, a fresh
+ * ULID for a refused attempt; their `tool` is the tool concerned, or '' for none.
+ */
+export const AUDIT_EVENTS = [
+  'received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed',
+  'approval_decided', 'approval_expired', 'revoked', 'config_changed', ...REFUSAL_EVENTS,
+] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
 /** `prev_hash` of the first record. */
@@ -49,6 +59,13 @@ export interface AuditRecord {
   reason: string | null;
   approval_id: string | null;
   approver: string | null;
+  /**
+   * The approval receipt's reference, only on records that have one: the signed receipt
+   * itself (a compact JWS) on `approval_decided`, `sha256:<hex of that JWS>` on the records of
+   * the call that spent it (`approved`, `executed`…). Absent otherwise, and then left out of
+   * the hashed text too, so records written before receipts existed keep their hash.
+   */
+  receipt?: string;
   token: AuditTokenInfo | null;
   /** SHA-256 of the canonical arguments as received (before redaction). */
   args_digest: string | null;
@@ -97,6 +114,7 @@ export const auditInputSchema = z.strictObject({
   reason: str,
   approval_id: str,
   approver: str,
+  receipt: str,
   token: z
     .strictObject({
       jti: z.string().nullable(),
@@ -113,7 +131,7 @@ export const auditInputSchema = z.strictObject({
   duration_ms: z.number().finite().nullable().optional(),
 });
 
-const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'args_digest', 'outcome', 'error_code'] as const;
+const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'args_digest', 'outcome', 'error_code'] as const;
 const INPUT_KEYS = new Set(Object.keys(auditInputSchema.shape));
 const EVENTS = new Set<string>(AUDIT_EVENTS);
 const ACCESS = new Set<unknown>(['read', 'write', 'destructive', null, undefined]);
@@ -162,10 +180,10 @@ export function isPlainValidAuditInput(input: unknown): boolean {
   return i.args === undefined || isJson(i.args);
 }
 
-/** Validates an input and fills every absent field with `null`. Throws a ZodError when invalid. */
+/** Validates an input and fills every absent field with `null` (but `receipt`, left out when absent). Throws a ZodError when invalid. */
 export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
   const i = isPlainValidAuditInput(input) ? input : auditInputSchema.parse(input);
-  return {
+  const out: NormalizedAuditInput = {
     call_id: i.call_id,
     event: i.event,
     tool: i.tool,
@@ -188,12 +206,14 @@ export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
     error_code: i.error_code ?? null,
     duration_ms: i.duration_ms ?? null,
   };
+  if (i.receipt != null) out.receipt = i.receipt;
+  return out;
 }
 
 /** Every field of a record, in the contract's order (how records are shown and exported). */
 export const RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
   'call_id', 'seq', 'ts', 'event', 'tool', 'access', 'user', 'client', 'agent', 'actor_chain', 'session_id',
-  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'token', 'args_digest',
+  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'token', 'args_digest',
   'args', 'outcome', 'error_code', 'duration_ms', 'prev_hash', 'hash',
 ];
 
@@ -201,16 +221,21 @@ export const RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
 export const HASHED_FIELDS: readonly (keyof AuditRecord)[] = RECORD_FIELDS.filter((f) => f !== 'hash').sort();
 
 const KEY_PREFIX = HASHED_FIELDS.map((k, i) => (i === 0 ? '{' : ',') + JSON.stringify(k) + ':');
+/** The one optional field: hashed only when set. */
+const RECEIPT_AT = HASHED_FIELDS.indexOf('receipt');
 
 /**
  * The text a record's hash covers: the canonical JSON (RFC 8785) of the record without
  * `hash`. Built field by field in canonical key order (the same bytes as `canonicalJson`,
  * without sorting each time); a missing field throws, so a malformed record never verifies.
+ * `receipt` alone may be absent (or null): it is then left out, as `canonicalJson` leaves out
+ * an absent key.
  */
 export function canonicalRecordText(record: Omit<AuditRecord, 'hash'>): string {
   let text = '';
   for (let i = 0; i < HASHED_FIELDS.length; i++) {
     const value = (record as Record<string, unknown>)[HASHED_FIELDS[i]!];
+    if (i === RECEIPT_AT && value == null) continue;
     if (value === undefined) throw new Error(`audit record has no ${HASHED_FIELDS[i]} field`);
     // Strings and null are most fields: skip the general serialiser for them.
     text += KEY_PREFIX[i] + (value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value));

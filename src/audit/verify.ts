@@ -1,10 +1,13 @@
 // Walks the audit hash chain and names the first record that breaks it: an edited field
 // (hash mismatch), a deleted row (seq gap), an inserted or reordered row (seq or prev_hash
 // out of line), or a truncated tail (the chain ends before, or differs at, a checkpoint).
+// On the way, every approval receipt is checked (see receipts-check.ts).
 import { sha256Hex } from './canonical.js';
 import { GENESIS_HASH, canonicalRecordText } from './record.js';
 import type { AuditLink, AuditRecord } from './record.js';
 import type { Store } from '../store/types.js';
+import type { CryptoKey, JWK, KeyObject } from 'jose';
+import { ReceiptChecker } from './receipts-check.js';
 
 /** The last `seq` and `hash` of the chain, kept apart from it (store table, signed JWS…). */
 export interface ChainCheckpoint {
@@ -12,10 +15,18 @@ export interface ChainCheckpoint {
   hash: string;
 }
 
-/** The outcome of a verification. `seq`/`call_id` name the first bad record (`call_id` null when it is missing). */
+/**
+ * The outcome of a verification. `seq`/`call_id` name the first bad record (`call_id` null
+ * when it is missing); a bad approval receipt also has `receipt` (the approval it decided).
+ */
 export type VerifyResult =
   | { ok: true; count: number; head: ChainCheckpoint | null }
-  | { ok: false; count: number; seq: number; call_id: string | null; reason: string };
+  | { ok: false; count: number; seq: number; call_id: string | null; reason: string; receipt?: { approval_id: string | null } };
+
+/** How receipts are checked: against `receiptKey`, the audit public key (none: any receipt in the trail fails). */
+export interface VerifyOptions {
+  receiptKey?: CryptoKey | KeyObject | JWK | null;
+}
 
 type Failure = Extract<VerifyResult, { ok: false }>;
 
@@ -82,8 +93,10 @@ function asList(checkpoint: ChainCheckpoint | readonly ChainCheckpoint[] | null 
 export async function verifyChain(
   records: AsyncIterable<AuditRecord> | Iterable<AuditRecord>,
   checkpoint?: ChainCheckpoint | readonly ChainCheckpoint[] | null,
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const checker = new ChainChecker(asList(checkpoint));
+  const receipts = new ReceiptChecker(options.receiptKey ?? null);
   for await (const r of records) {
     let text: string;
     try {
@@ -93,6 +106,10 @@ export async function verifyChain(
     }
     const bad = checker.push({ seq: r.seq, call_id: r.call_id, prev_hash: r.prev_hash, hash: r.hash, text }, sha256Hex(text));
     if (bad) return bad;
+    if (ReceiptChecker.needsLook(text)) {
+      const refused = await receipts.check(r, r.seq);
+      if (refused) return receiptFailure(checker.count - 1, refused);
+    }
   }
   return checker.finish();
 }
@@ -101,13 +118,24 @@ export async function verifyChain(
 export async function verifyLinks(
   links: AsyncIterable<AuditLink> | Iterable<AuditLink>,
   checkpoint?: ChainCheckpoint | readonly ChainCheckpoint[] | null,
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const checker = new ChainChecker(asList(checkpoint));
+  const receipts = new ReceiptChecker(options.receiptKey ?? null);
   for await (const link of links) {
     const bad = checker.push(link, sha256Hex(link.text));
     if (bad) return bad;
+    if (ReceiptChecker.needsLook(link.text)) {
+      const refused = await receipts.checkText(link.text, link.seq as number);
+      if (refused) return receiptFailure(checker.count - 1, refused);
+    }
   }
   return checker.finish();
+}
+
+/** A bad receipt as a verification failure; `count` the records verified before it. */
+function receiptFailure(count: number, f: { approval_id: string | null; seq: number; call_id: string | null; reason: string }): VerifyResult {
+  return { ok: false, count, seq: f.seq, call_id: f.call_id, reason: f.reason, receipt: { approval_id: f.approval_id } };
 }
 
 /**
@@ -116,10 +144,10 @@ export async function verifyLinks(
  * appended without going through Mandate). `external` adds a checkpoint kept elsewhere, such
  * as a signed one; only that one also survives someone who rewrote the store's own.
  */
-export async function verifyStore(store: Store, external?: ChainCheckpoint | null): Promise<VerifyResult> {
+export async function verifyStore(store: Store, external?: ChainCheckpoint | null, options: VerifyOptions = {}): Promise<VerifyResult> {
   const before = await store.getAuditCheckpoint();
   const checkpoints = [before, external].filter((c): c is ChainCheckpoint => c != null);
-  const result = await verifyLinks(store.scanAuditLinks(), checkpoints);
+  const result = await verifyLinks(store.scanAuditLinks(), checkpoints, options);
   if (!result.ok || result.head === null) return result;
   // Appends running meanwhile only move the stored checkpoint forward, so re-reading it
   // after the walk can only make this check more lenient, never wrong.

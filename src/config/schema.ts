@@ -24,8 +24,15 @@ export const configSchema = z
         waitSeconds: z.number().int().min(0).max(3600).default(120),
         ttlSeconds: z.number().int().min(1).max(7 * 86400).default(900),
         elicitation: z.boolean().default(false),
-        presence: z.enum(['none', 'passkey']).default('none'),
-        approvers: z.array(z.string().min(1)).default([]),
+        presence: z
+          .enum(['none', 'passkey'])
+          .default('none')
+          .describe('"passkey": a decision needs a passkey assertion bound to the approval (in the console); the CLI then refuses to decide.'),
+        approvers: z
+          .array(z.string().min(1).max(200))
+          .max(100)
+          .default([])
+          .describe('Subjects allowed to decide approvals in the console (e.g. an OIDC `sub`); empty: the console\'s own rules apply.'),
       })
       .default({ waitSeconds: 120, ttlSeconds: 900, elicitation: false, presence: 'none', approvers: [] }),
     agents: agentsConfigSchema.default({}),

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { AuditInput } from '../audit/record.js';
 import { argsDigest } from '../audit/digest.js';
 import { redactArgs } from '../audit/redact.js';
+import { receiptRef } from '../audit/receipt.js';
 import { decide, type Decision } from '../policy/decide.js';
 import {
   ApprovalExpired, ApprovalPending, ApprovalRejected, CapabilityDenied, ConstraintViolation, DelegationRevoked,
@@ -39,7 +40,8 @@ interface CallState {
   digest?: string;
   displayArgs?: unknown;
   decision?: Decision;
-  approval?: { id: string; approver: string | null };
+  /** The approval this call asked for or spent; `receipt` the reference of the receipt it spent. */
+  approval?: { id: string; approver: string | null; receipt?: string };
   token?: TokenInfo | null;
   result?: Record<string, unknown>;
   /** A read's `received` record while it commits (see recordReceived). */
@@ -201,6 +203,8 @@ async function awaitApproval(s: Services, c: CallState): Promise<void> {
   });
   const a = outcome.approval;
   c.approval = { id: a.approval_id, approver: a.approver ?? null };
+  // The spent approval's receipt: this call's records from here on reference it.
+  if (outcome.status === 'approved' && a.receipt) c.approval.receipt = receiptRef(a.receipt);
   const extras = { approval_id: a.approval_id };
   switch (outcome.status) {
     case 'approved':
@@ -265,6 +269,7 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
     reason: null,
     approval_id: c.approval?.id ?? null,
     approver: c.approval?.approver ?? null,
+    ...(c.approval?.receipt ? { receipt: c.approval.receipt } : {}),
     token: c.token ? { jti: c.token.jti, aud: c.token.aud, scope: c.token.scope, exp: c.token.exp } : null,
     args_digest: c.digest ?? null,
     args: (c.displayArgs as Record<string, unknown> | undefined) ?? null,

@@ -13,6 +13,7 @@ import type { Services } from '../pipeline/services.js';
 import { openStore } from '../store/index.js';
 import { AuditLog } from '../audit/writer.js';
 import { ApprovalGate } from '../approvals/gate.js';
+import { homeReceiptSigner } from '../audit/receipt.js';
 import { policyVersion } from '../policy/version.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { UpstreamProvider } from '../resources.js';
@@ -106,7 +107,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         },
       },
       policyVersion: () => version,
-      approvals: new ApprovalGate(store, { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds }),
+      approvals: new ApprovalGate(
+        { store, signer: homeReceiptSigner(home), logger },
+        { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds },
+      ),
     };
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({
@@ -117,6 +121,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         identity.applyConfig(next).catch((err: unknown) => {
           logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not update the delegations to the edited config');
         });
+        return version;
       },
     });
     closers.unshift(async () => policy.close());

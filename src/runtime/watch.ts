@@ -1,12 +1,14 @@
 // Notices when what an agent may do changes without a restart: a revocation written by the
 // CLI into the shared store, or an edited config file (validated; a bad edit is logged and
 // ignored, the policy in force stays). Listeners then send notifications/tools/list_changed.
+// An applied edit is a `config_changed` audit record naming the new policy version.
 import fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Store } from '../store/types.js';
 import type { Config } from '../config/schema.js';
 import { parseConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
+import { configChangedInput } from '../audit/events.js';
 
 export interface PolicyWatcher {
   /** Called after the revocations or the config changed. */
@@ -18,8 +20,8 @@ export interface WatchOptions {
   store: Store;
   configFile: string | null;
   logger: Logger;
-  /** Applies a new, valid config. */
-  apply: (config: Config) => void;
+  /** Applies a new, valid config; returns the policy version now in force. */
+  apply: (config: Config) => string;
   intervalMs?: number;
 }
 
@@ -42,9 +44,12 @@ export function watchPolicy(opts: WatchOptions): PolicyWatcher {
         if (mtime !== lastMtime) {
           lastMtime = mtime;
           try {
-            opts.apply(parseConfig(JSON.parse(fs.readFileSync(opts.configFile, 'utf8')), opts.configFile));
-            opts.logger.info({ file: opts.configFile }, 'config reloaded');
+            const version = opts.apply(parseConfig(JSON.parse(fs.readFileSync(opts.configFile, 'utf8')), opts.configFile));
+            opts.logger.info({ file: opts.configFile, policy_version: version }, 'config reloaded');
             changed = true;
+            await opts.store.appendAudit([configChangedInput(version, opts.configFile)]).catch((err: unknown) => {
+              opts.logger.error({ err: { message: (err as Error).message } }, 'the config_changed audit record could not be written');
+            });
           } catch (err) {
             opts.logger.error({ err: { message: (err as Error).message } }, 'config edit ignored: it is not valid; the policy in force stays');
           }

@@ -92,6 +92,10 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  `
+  -- The signed receipt of an approval's decision (a compact JWS), also in its audit record.
+  ALTER TABLE approvals ADD COLUMN receipt TEXT;
+  `,
 ];
 
 /**

@@ -31,7 +31,9 @@ export type ApprovalRow = Omit<Approval, 'args'> & { args: string };
 
 /** Row to approval (args parsed back from JSON). */
 export function approvalFromRow(row: ApprovalRow): Approval {
-  return { ...row, args: parseJson(row.args) };
+  // 'web' was the loopback page's channel before the console's methods were named.
+  const channel = (row.channel as string | null) === 'web' ? 'console' : row.channel;
+  return { ...row, channel, args: parseJson(row.args), receipt: row.receipt ?? null };
 }
 
 /** A revocation row: '' in `tool` / `user` stands for "every tool" / "every user". */

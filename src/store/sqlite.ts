@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { GENESIS_HASH, normalizeAuditInput, sealRecord } from '../audit/record.js';
+import { approvalExpiredInput, revokedInput } from '../audit/events.js';
 import type { AuditInput, AuditLink, AuditRecord, NormalizedAuditInput } from '../audit/record.js';
 import { StoreError } from './errors.js';
 import { MIGRATIONS, migrate } from './migrations.js';
@@ -23,6 +24,7 @@ import type {
   ApprovalStatus,
   AuditFilter,
   AuditHead,
+  ConsumeQuery,
   Delegation,
   NewApproval,
   RateQuery,
@@ -159,11 +161,9 @@ class SqliteStoreImpl implements SqliteStore {
     if (inputs.length === 0) return Promise.resolve([]);
     let normalized: NormalizedAuditInput[];
     try {
-      normalized = inputs.map(normalizeAuditInput);
+      normalized = normalizeAll(inputs);
     } catch (err) {
-      const issues = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
-      const what = issues ? issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ') : String(err);
-      return Promise.reject(new StoreError('invalid', `invalid audit record: ${what}`));
+      return Promise.reject(err);
     }
     const durable = options.durable !== false;
     return new Promise<AuditRecord[]>((resolve, reject) => {
@@ -238,6 +238,31 @@ class SqliteStoreImpl implements SqliteStore {
       else p.resolve(records);
     }
     if (background) this.startWalSync();
+  }
+
+  /**
+   * Appends records inside the caller's write transaction (a decision, an expiry, a
+   * revocation and its record commit together, durably: this connection's commits are FULL).
+   * Records queued by `appendAudit` and not yet flushed chain after these.
+   */
+  private appendInTransaction(inputs: NormalizedAuditInput[]): AuditRecord[] {
+    if (inputs.length === 0) return [];
+    let head = this.headForAppend();
+    const ts = new Date().toISOString();
+    const insert = this.st(AUDIT_INSERT);
+    const out = inputs.map((input) => {
+      const { record, text } = sealRecord(input, head.seq + 1, ts, head.hash);
+      insert.run(record.seq, text, record.hash);
+      head = record;
+      return record;
+    });
+    this.st('INSERT INTO audit_checkpoint (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash').run(
+      head.seq,
+      head.hash,
+    );
+    this.counters.auditTransactions++;
+    this.counters.auditRecords += out.length;
+    return out;
   }
 
   /** The WAL file, opened once for fsync; null in memory or when it cannot be opened (then every commit is FULL). */
@@ -384,6 +409,7 @@ class SqliteStoreImpl implements SqliteStore {
       channel: null,
       reason: null,
       used_at: null,
+      receipt: null,
     };
     this.write(() => {
       if (this.st('SELECT 1 FROM approvals WHERE approval_id = ?').get(row.approval_id)) {
@@ -415,25 +441,29 @@ class SqliteStoreImpl implements SqliteStore {
   async decideApproval(id: string, d: ApprovalDecision): Promise<Approval> {
     if (d.decision !== 'approved' && d.decision !== 'rejected') throw new StoreError('invalid', 'decision must be approved or rejected');
     const now = toIso(d.now);
+    const records = normalizeAll(d.records ?? []);
     const result = this.write((): { row: ApprovalRow } | { error: StoreError } => {
       const row = this.st('SELECT * FROM approvals WHERE approval_id = ?').get(id) as ApprovalRow | undefined;
       if (!row) return { error: new StoreError('not_found', `no approval ${id}`) };
       if (row.status !== 'pending') return { error: new StoreError('not_pending', `approval ${id} is ${row.status}, not pending`) };
       if (row.expires_at <= now) {
         // Committed even though the caller gets an error: the approval is expired for everyone.
-        this.st("UPDATE approvals SET status = 'expired' WHERE approval_id = ?").run(id);
+        const expired = this.st("UPDATE approvals SET status = 'expired' WHERE approval_id = ? RETURNING *").get(id) as ApprovalRow;
+        this.appendInTransaction(normalizeAll([approvalExpiredInput(approvalFromRow(expired))]));
         return { error: new StoreError('expired', `approval ${id} expired at ${row.expires_at}`) };
       }
       this.st(
-        'UPDATE approvals SET status = @status, decided_at = @now, approver = @approver, channel = @channel, reason = @reason WHERE approval_id = @id',
-      ).run({ status: d.decision, now, approver: d.approver, channel: d.channel, reason: d.reason ?? null, id });
+        `UPDATE approvals SET status = @status, decided_at = @now, approver = @approver, channel = @channel, reason = @reason, receipt = @receipt
+         WHERE approval_id = @id`,
+      ).run({ status: d.decision, now, approver: d.approver, channel: d.channel, reason: d.reason ?? null, receipt: d.receipt ?? null, id });
+      this.appendInTransaction(records);
       return { row: this.st('SELECT * FROM approvals WHERE approval_id = ?').get(id) as ApprovalRow };
     });
     if ('error' in result) throw result.error;
     return approvalFromRow(result.row);
   }
 
-  async consumeApproval(q: { agent: string; tool: string; argsDigest: string; now: Date | number }): Promise<Approval | null> {
+  async consumeApproval(q: ConsumeQuery): Promise<Approval | null> {
     const now = toIso(q.now);
     const row = this.write(
       () =>
@@ -442,22 +472,26 @@ class SqliteStoreImpl implements SqliteStore {
            WHERE approval_id = (
              SELECT approval_id FROM approvals
              WHERE agent = @agent AND tool = @tool AND args_digest = @digest AND status = 'approved' AND expires_at > @now
+               AND user = @user AND client IS @client
              ORDER BY decided_at, approval_id LIMIT 1)
            RETURNING *`,
-        ).get({ now, agent: q.agent, tool: q.tool, digest: q.argsDigest }) as ApprovalRow | undefined,
+        ).get({ now, agent: q.agent, tool: q.tool, digest: q.argsDigest, user: q.user, client: q.client ?? null }) as ApprovalRow | undefined,
     );
     return row ? approvalFromRow(row) : null;
   }
 
   async expireApprovals(now: Date | number): Promise<Approval[]> {
     const iso = toIso(now);
-    const rows = this.write(
-      () =>
-        this.st("UPDATE approvals SET status = 'expired' WHERE status IN ('pending', 'approved') AND expires_at <= ? RETURNING *").all(
-          iso,
-        ) as ApprovalRow[],
-    );
-    return rows.map(approvalFromRow);
+    // Only the rows this UPDATE changed are returned and recorded: a concurrent expiry in
+    // another process changed (and recorded) the others, or will find nothing left to change.
+    return this.write(() => {
+      const rows = this.st("UPDATE approvals SET status = 'expired' WHERE status IN ('pending', 'approved') AND expires_at <= ? RETURNING *").all(
+        iso,
+      ) as ApprovalRow[];
+      const expired = rows.map(approvalFromRow);
+      this.appendInTransaction(normalizeAll(expired.map(approvalExpiredInput)));
+      return expired;
+    });
   }
 
   async cancelApprovals(q: { agent: string; tool?: string | null }): Promise<number> {
@@ -481,13 +515,16 @@ class SqliteStoreImpl implements SqliteStore {
       by: r.by ?? null,
       reason: r.reason ?? null,
     };
-    this.write(() =>
+    const revocation = revocationFromRow(row);
+    const records = normalizeAll([revokedInput(revocation)]);
+    this.write(() => {
       this.st(
         `INSERT INTO revocations (agent, tool, user, revoked_at, by, reason) VALUES (@agent, @tool, @user, @revoked_at, @by, @reason)
          ON CONFLICT (agent, tool, user) DO UPDATE SET revoked_at = excluded.revoked_at, by = excluded.by, reason = excluded.reason`,
-      ).run(row),
-    );
-    return revocationFromRow(row);
+      ).run(row);
+      this.appendInTransaction(records);
+    });
+    return revocation;
   }
 
   async listRevocations(): Promise<Revocation[]> {
@@ -615,6 +652,17 @@ class SqliteStoreImpl implements SqliteStore {
     this.closed = true;
     this.closeWal();
     this.db.close();
+  }
+}
+
+/** Validates audit inputs; a `StoreError` (`invalid`) names the bad fields. */
+function normalizeAll(inputs: AuditInput[]): NormalizedAuditInput[] {
+  try {
+    return inputs.map(normalizeAuditInput);
+  } catch (err) {
+    const issues = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+    const what = issues ? issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ') : String(err);
+    throw new StoreError('invalid', `invalid audit record: ${what}`);
   }
 }
 

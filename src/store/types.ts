@@ -25,6 +25,11 @@ export interface AuditHead {
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'used' | 'cancelled';
+/**
+ * How an approver proved who they are (invariant 9): the console's secret link, a passkey
+ * assertion, the user's OIDC sign-in, the owner of the state directory on the CLI, or the
+ * user answering an MCP elicitation.
+ */
 export type ApprovalChannel = 'console' | 'passkey' | 'oidc' | 'cli' | 'elicitation';
 
 /** A single-use, expiring human decision bound to one tool call's exact arguments. Times are ISO 8601 UTC. */
@@ -48,6 +53,8 @@ export interface Approval {
   reason: string | null;
   /** When `consumeApproval` spent it. */
   used_at: string | null;
+  /** The signed receipt of its decision (a compact JWS), when it was decided through `decideApproval` in src/approvals/decisions.ts. */
+  receipt: string | null;
 }
 
 /** What `createApproval` needs; `approval_id` (a ULID) and `created_at` (now) are filled in when absent. */
@@ -72,6 +79,20 @@ export interface ApprovalDecision {
   channel: ApprovalChannel;
   reason?: string | null;
   now?: Date | number;
+  /** The decision's signed receipt, kept with the approval. */
+  receipt?: string | null;
+  /** Audit records appended in the same transaction as the decision (so neither exists without the other). */
+  records?: AuditInput[];
+}
+
+/** Which approval `consumeApproval` may spend: every field must match the request's. */
+export interface ConsumeQuery {
+  user: string;
+  agent: string;
+  client: string | null;
+  tool: string;
+  argsDigest: string;
+  now: Date | number;
 }
 
 /** A revocation: of a whole delegation (`tool` null) or one capability; `user` null means every user's. */
@@ -154,16 +175,29 @@ export interface Store {
   createApproval(a: NewApproval): Promise<Approval>;
   getApproval(id: string): Promise<Approval | null>;
   listApprovals(filter?: { status?: ApprovalStatus; agent?: string }): Promise<Approval[]>;
-  /** pending → approved | rejected; anything else throws a `StoreError` (`not_found`, `not_pending`, `expired`). */
+  /**
+   * pending → approved | rejected, with `decision.records` appended to the audit trail in the
+   * same transaction; anything else throws a `StoreError` (`not_found`, `not_pending`,
+   * `expired`) and appends nothing but, for an approval found expired, its `approval_expired`.
+   */
   decideApproval(id: string, decision: ApprovalDecision): Promise<Approval>;
-  /** Atomically marks one approved, unexpired, unused approval for exactly this agent+tool+digest as `used`. */
-  consumeApproval(q: { agent: string; tool: string; argsDigest: string; now: Date | number }): Promise<Approval | null>;
-  /** Marks pending and approved-but-unused approvals past their expiry as `expired`; returns them. */
+  /**
+   * Atomically marks one approved, unexpired, unused approval for exactly this user, agent,
+   * client, tool and args digest as `used` (invariant 9: an approval serves only the call it
+   * was asked for; a null client matches only a null client).
+   */
+  consumeApproval(q: ConsumeQuery): Promise<Approval | null>;
+  /**
+   * Marks pending and approved-but-unused approvals past their expiry as `expired` and returns
+   * them; each gets an `approval_expired` record in the same transaction, written only by the
+   * caller whose update changed its row (two processes expiring at once record it once).
+   */
   expireApprovals(now: Date | number): Promise<Approval[]>;
   /** Cancels the agent's pending and approved-but-unused approvals (for one tool, or all); returns how many. */
   cancelApprovals(q: { agent: string; tool?: string | null }): Promise<number>;
 
   // --- revocations
+  /** Records a revocation, and its `revoked` audit record in the same transaction. */
   revoke(r: RevokeInput): Promise<Revocation>;
   listRevocations(): Promise<Revocation[]>;
   /**

@@ -3,7 +3,8 @@
 // normalized record: random inputs, valid and broken, decide that.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AUDIT_EVENTS, auditInputSchema, isPlainValidAuditInput, normalizeAuditInput } from '../../src/audit/record.js';
+import { AUDIT_EVENTS, auditInputSchema, canonicalRecordText, isPlainValidAuditInput, normalizeAuditInput } from '../../src/audit/record.js';
+import { canonicalJson } from '../../src/audit/canonical.js';
 
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.option(arb, { nil: null }), { nil: undefined });
 const oddValue = fc.oneof(fc.constant(Number.NaN), fc.constant(Infinity), fc.constant(undefined), fc.integer(), fc.string(), fc.boolean(), fc.constant([]), fc.constant({}), fc.date());
@@ -29,6 +30,7 @@ const input = fc.record(
     args: fieldOr(maybe(fc.jsonValue())),
     duration_ms: fieldOr(maybe(fc.double())),
     outcome: fieldOr(maybe(fc.string())),
+    receipt: fieldOr(maybe(fc.string())),
   },
   { requiredKeys: ['call_id', 'event', 'tool'] },
 ).chain((base) => fc.oneof({ weight: 8, arbitrary: fc.constant(base) }, { weight: 1, arbitrary: fc.constant({ ...base, unknown_key: 1 }) }));
@@ -58,9 +60,20 @@ describe('audit input normalization', () => {
     expect(() => normalizeAuditInput({ call_id: 'c', event: 'received', tool: 't', surprise: 1 } as never)).toThrow(/surprise/);
   });
 
-  it('fills absent fields with null and an absent actor chain with []', () => {
+  it('fills absent fields with null and an absent actor chain with []; an absent receipt stays absent', () => {
     const r = normalizeAuditInput({ call_id: 'c', event: 'received', tool: 't' });
     expect(r).toMatchObject({ call_id: 'c', user: null, token: null, args: null, actor_chain: [], duration_ms: null });
-    expect(Object.keys(r)).toHaveLength(Object.keys(auditInputSchema.shape).length);
+    expect(Object.keys(r).sort()).toEqual(Object.keys(auditInputSchema.shape).filter((k) => k !== 'receipt').sort());
+    expect('receipt' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', receipt: null })).toBe(false);
+    expect(normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', receipt: 'sha256:ab' }).receipt).toBe('sha256:ab');
+  });
+
+  it('a record hashes as the canonical JSON of its fields: receipt included when set, left out when absent', () => {
+    const base = normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't' });
+    const plain = { ...base, seq: 1, ts: '2025-03-01T10:00:00.000Z', prev_hash: '0'.repeat(64) };
+    expect(canonicalRecordText(plain)).toBe(canonicalJson(plain));
+    expect(canonicalRecordText(plain)).not.toContain('receipt');
+    const withReceipt = { ...plain, receipt: 'sha256:' + 'e'.repeat(64) };
+    expect(canonicalRecordText(withReceipt)).toBe(canonicalJson(withReceipt));
   });
 });

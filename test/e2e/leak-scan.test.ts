@@ -9,7 +9,8 @@
 // and stderr, every file under both state directories (mandate.db, -wal, -shm, secrets.enc…,
 // read while the servers run and again after), and `mandate audit export`. The secrets:
 // every per-tool token an emulator received, the bearer tokens, every value in both secret
-// stores (refresh tokens, client secrets), and anything JWT-shaped. Key files under keys/
+// stores (refresh tokens, client secrets), and anything JWT-shaped but approval receipts
+// (signed public statements, in the audit trail by design). Key files under keys/
 // are excluded: they are key material by design (the secret file's key, the audit and
 // signing keys), not secrets issued during the run.
 import fs from 'node:fs';
@@ -27,6 +28,7 @@ import { callEveryTool } from '../helpers/calls.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { scrubTokens } from '../../src/audit/redact.js';
+import { RECEIPT_TYP } from '../../src/audit/receipt.js';
 import { startRuntime } from '../../src/runtime/index.js';
 import { serveHttp } from '../../src/transports/http.js';
 import { openSecretStore } from '../../src/secrets/index.js';
@@ -45,6 +47,19 @@ interface Finding {
 
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
 
+/**
+ * An approval receipt is JWT-shaped but no credential: a signed, public statement of a human's
+ * decision (ids, tool, args digest), kept in the audit trail on purpose. It is told by its
+ * protected header's `typ`; any other JWT-shaped text still counts.
+ */
+function isReceipt(jws: string): boolean {
+  try {
+    return (JSON.parse(Buffer.from(jws.split('.')[0]!, 'base64url').toString('utf8')) as { typ?: unknown }).typ === RECEIPT_TYP;
+  } catch {
+    return false;
+  }
+}
+
 /** Every output that holds a secret (or its signature part) or anything JWT-shaped. */
 function scan(outputs: readonly Output[], secrets: readonly string[]): Finding[] {
   const needles = new Set<string>();
@@ -57,7 +72,7 @@ function scan(outputs: readonly Output[], secrets: readonly string[]): Finding[]
   for (const o of outputs) {
     const text = o.bytes.toString('latin1');
     for (const n of needles) if (text.includes(n)) found.push({ output: o.name, secret: `${n.slice(0, 10)}…` });
-    const jwt = JWT_SHAPE.exec(text);
+    const jwt = [...text.matchAll(new RegExp(JWT_SHAPE.source, 'g'))].find((m) => !isReceipt(m[0]));
     if (jwt) found.push({ output: o.name, secret: `JWT-shaped ${jwt[0].slice(0, 16)}…` });
   }
   return found;

@@ -36,8 +36,11 @@ function request(overrides: Partial<NewApproval> = {}): NewApproval {
 }
 
 const approve = (id: string, now = T0 + MIN) => store.decideApproval(id, { decision: 'approved', approver: 'dana', channel: 'cli', now });
-const consume = (overrides: Partial<{ agent: string; tool: string; argsDigest: string; now: number | Date }> = {}) =>
-  store.consumeApproval({ agent: 'assistant', tool: 'slack_post_message', argsDigest: 'd'.repeat(64), now: T0 + 2 * MIN, ...overrides });
+type ConsumeQuery = Parameters<SqliteStore['consumeApproval']>[0];
+const consume = (overrides: Partial<ConsumeQuery> = {}) =>
+  store.consumeApproval({
+    user: 'demo-user', agent: 'assistant', client: 'demo-client', tool: 'slack_post_message', argsDigest: 'd'.repeat(64), now: T0 + 2 * MIN, ...overrides,
+  });
 
 describe('approvals', () => {
   test('created pending, with every field, and listed', async () => {
@@ -62,7 +65,7 @@ describe('approvals', () => {
     const a = await store.createApproval(request());
     await approve(a.approval_id);
     const other = openStore(home);
-    const results = await Promise.all([consume(), other.consumeApproval({ agent: 'assistant', tool: 'slack_post_message', argsDigest: 'd'.repeat(64), now: T0 + 2 * MIN }), consume()]);
+    const results = await Promise.all([consume(), other.consumeApproval({ user: 'demo-user', agent: 'assistant', client: 'demo-client', tool: 'slack_post_message', argsDigest: 'd'.repeat(64), now: T0 + 2 * MIN }), consume()]);
     expect(results.filter((r) => r !== null)).toHaveLength(1);
     await other.close();
   });
@@ -76,6 +79,22 @@ describe('approvals', () => {
     expect(await consume()).not.toBeNull();
   });
 
+  test('bound to the user and the client: agent X acting for user B (or through another client) cannot spend the approval A gave', async () => {
+    const a = await store.createApproval(request());
+    await approve(a.approval_id);
+    expect(await consume({ user: 'mallory' })).toBeNull();
+    expect(await consume({ client: 'other-client' })).toBeNull();
+    expect(await consume({ client: null })).toBeNull();
+    expect(await consume()).toMatchObject({ approval_id: a.approval_id, user: 'demo-user', client: 'demo-client' });
+  });
+
+  test('an approval asked with no client is spent only by a call with no client', async () => {
+    const a = await store.createApproval(request({ client: null }));
+    await approve(a.approval_id);
+    expect(await consume()).toBeNull();
+    expect(await consume({ client: null })).toMatchObject({ approval_id: a.approval_id });
+  });
+
   test('not usable while pending, rejected, or once expired', async () => {
     const a = await store.createApproval(request());
     expect(await consume()).toBeNull();
@@ -86,7 +105,7 @@ describe('approvals', () => {
     const b = await store.createApproval(request({ args_digest: 'f'.repeat(64) }));
     await store.decideApproval(b.approval_id, { decision: 'rejected', approver: 'dana', channel: 'console', reason: 'not today', now: T0 + MIN });
     expect(await consume({ argsDigest: 'f'.repeat(64) })).toBeNull();
-    expect(await store.getApproval(b.approval_id)).toMatchObject({ status: 'rejected', reason: 'not today', channel: 'web' });
+    expect(await store.getApproval(b.approval_id)).toMatchObject({ status: 'rejected', reason: 'not today', channel: 'console' });
   });
 
   test('decided once: deciding again, deciding an unknown or an expired one throws a typed error', async () => {

@@ -40,7 +40,7 @@ try {
     const a = await store.createApproval({ call_id: role + '-' + i, user: 'demo-user', agent: role, tool: 't', args_digest: 'd' + i,
       args: {}, summary: 's', expires_at: new Date(T0 + 600000).toISOString() });
     await store.decideApproval(a.approval_id, { decision: 'approved', approver: 'cli', channel: 'cli' });
-    if (!(await store.consumeApproval({ agent: role, tool: 't', argsDigest: 'd' + i, now: Date.now() }))) throw new Error('approval not consumed');
+    if (!(await store.consumeApproval({ user: 'demo-user', agent: role, client: null, tool: 't', argsDigest: 'd' + i, now: Date.now() }))) throw new Error('approval not consumed');
     await store.hitRate({ key: 'shared', windowMs: 60000, limit: 1000000, now: Date.now() });
     await store.readAudit({ agent: role, order: 'desc', limit: 5 });
     // A breath between rounds, as any real CLI has: SQLite's busy handler polls rather than

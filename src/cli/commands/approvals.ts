@@ -1,10 +1,16 @@
 // `mandate approvals`: the human side of approvals from a terminal. Works while the server
-// runs (the store is shared safely between processes).
+// runs (the store is shared safely between processes). Deciding needs the terminal's user to
+// own the state directory (invariant 9: on the CLI, that owner is the authenticated
+// approver, recorded as `os:<username>`), and is refused when the config asks for a passkey.
+import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { openStore } from '../../store/index.js';
+import { loadConfig } from '../../config/load.js';
+import { decideApproval } from '../../approvals/decisions.js';
+import { homeReceiptSigner } from '../../audit/receipt.js';
 import type { Approval } from '../../store/types.js';
 import { jsonLineSafe, terminalSafe as t } from '../../terminal.js';
 
@@ -14,10 +20,37 @@ function line(a: Approval): string {
     `\n    args: ${jsonLineSafe(JSON.stringify(a.args))}`;
 }
 
+/**
+ * Why the OS user `uid` may not decide approvals in `home`, or null when they may: only the
+ * directory's owner may (root too, on a root-owned home; where the OS has no uids, nobody is refused).
+ */
+export function notOwnerReason(home: string, uid: number | undefined = process.getuid?.()): string | null {
+  if (uid === undefined) return null;
+  let owner: number;
+  try {
+    owner = fs.statSync(home).uid;
+  } catch {
+    return `there is no state directory at ${home}: nothing to decide`;
+  }
+  if (owner === uid) return null;
+  return `only the owner of the state directory ${home} (uid ${owner}) may decide approvals from the command line; you are uid ${uid}`;
+}
+
 export async function runApprovals(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'ui') return (await import('../../approvals/web.js')).runApprovalsUi(rest, io);
   if (sub === 'enroll') return (await import('../../approvals/web.js')).runApprovalsEnroll(rest, io);
+  if (sub === 'approve' || sub === 'deny') {
+    const refusal = notOwnerReason(io.home);
+    if (refusal) {
+      println(io.stderr, `mandate approvals ${sub}: ${refusal}`);
+      return 1;
+    }
+    if (loadConfig(io.env).config.approvals.presence === 'passkey') {
+      println(io.stderr, `mandate approvals ${sub}: this approval needs a passkey: open the console (mandate approvals ui)`);
+      return 1;
+    }
+  }
   const store = openStore(io.home);
   try {
     switch (sub) {
@@ -47,10 +80,10 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
           println(io.stderr, `approval ${t(id)} is ${t(current.status)}, not pending; nothing changed`);
           return 1;
         }
-        const decided = await store.decideApproval(id, {
+        const { approval: decided } = await decideApproval({ store, signer: homeReceiptSigner(io.home) }, id, {
           decision: sub === 'approve' ? 'approved' : 'rejected',
-          approver: `${os.userInfo().username}@${os.hostname()}`,
-          channel: 'cli',
+          approver: `os:${os.userInfo().username}`,
+          method: 'cli',
           reason: values.reason,
         });
         println(io.stdout, `${sub === 'approve' ? 'approved' : 'denied'} ${t(decided.approval_id)}: ${t(decided.summary)}`);

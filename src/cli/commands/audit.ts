@@ -9,6 +9,7 @@ import type { AuditCheckpoint } from '../../audit/checkpoint.js';
 import { AUDIT_EVENTS, GENESIS_HASH, REFUSAL_EVENTS } from '../../audit/record.js';
 import type { AuditRecord } from '../../audit/record.js';
 import { verifyStore } from '../../audit/verify.js';
+import { decodeReceipt, receiptRef } from '../../audit/receipt.js';
 import type { VerifyResult } from '../../audit/verify.js';
 import { openStore } from '../../store/index.js';
 import type { Store } from '../../store/types.js';
@@ -65,14 +66,16 @@ async function withStore<T>(io: AuditCliIo, fn: (store: Store) => Promise<T>): P
 }
 
 function brokenLine(r: Extract<VerifyResult, { ok: false }>): string {
+  if (r.receipt) return `receipt of approval ${t(r.receipt.approval_id ?? 'unknown')} (seq ${r.seq}, call_id ${t(r.call_id ?? 'unknown')}): ${t(r.reason)}`;
   return `audit chain broken at seq ${r.seq} (call_id ${t(r.call_id ?? 'unknown')}): ${t(r.reason)}`;
 }
 
 async function verify(args: string[], io: AuditCliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { checkpoint: { type: 'string' } }, strict: true, allowPositionals: false });
   let signed: AuditCheckpoint | null = null;
+  // Receipts are checked against the audit key; with none, a trail holding a receipt fails.
+  const key = await loadAuditKey(io.home);
   if (values.checkpoint !== undefined) {
-    const key = await loadAuditKey(io.home);
     if (!key) {
       println(io.stderr, `no audit key in ${t(io.home)}/keys: cannot check a signed checkpoint here`);
       return 1;
@@ -92,7 +95,7 @@ async function verify(args: string[], io: AuditCliIo): Promise<number> {
       return 1;
     }
   }
-  const result = await withStore(io, (store) => verifyStore(store, signed));
+  const result = await withStore(io, (store) => verifyStore(store, signed, { receiptKey: key?.publicKey ?? null }));
   if (!result.ok) {
     println(io.stderr, brokenLine(result));
     return 1;
@@ -109,16 +112,31 @@ function positiveInt(text: string, flag: string): number {
   return Number(text);
 }
 
-/** One human line: time, event, agent → tool, decision, outcome, call_id; every field escaped onto it. */
+/** One human line: time, event, agent → tool, then what happened: a call's decision, outcome and call_id, or the event's own facts; every field escaped onto it. */
 export function formatAuditLine(r: AuditRecord): string {
+  const head = `${t(r.ts)}  ${t(r.event).padEnd(18)}`;
   if (isRefusal(r.event)) {
     // No tool call: who asked (client, user, actor), for what, and the OAuth error it got.
     const asked = r.args && typeof r.args === 'object' && !Array.isArray(r.args) ? (r.args as Record<string, unknown>) : {};
     const what = [asked.grant_type, asked.resource, asked.scope].filter((v) => typeof v === 'string' && v).join(' ');
-    return `${t(r.ts)}  ${t(r.event).padEnd(18)}  client ${t(r.client ?? '-')} (user ${t(r.user ?? '-')}, actor ${t(r.agent ?? '-')})  ${t(what || '-')}  refused (${t(r.error_code ?? '-')})  ${t(r.call_id)}`;
+    return `${head}  client ${t(r.client ?? '-')} (user ${t(r.user ?? '-')}, actor ${t(r.agent ?? '-')})  ${t(what || '-')}  refused (${t(r.error_code ?? '-')})  ${t(r.call_id)}`;
   }
-  const outcome = t(r.outcome ?? '-') + (r.error_code ? ` (${t(r.error_code)})` : '');
-  return `${t(r.ts)}  ${t(r.event).padEnd(18)}  ${t(r.agent ?? '-')} → ${t(r.tool)}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}`;
+  const target = `${t(r.agent ?? '-')} → ${t(r.tool || '(every tool)')}`;
+  const forUser = r.user ? ` for ${t(r.user)}` : '';
+  switch (r.event) {
+    case 'approval_decided':
+      return `${head}  ${target}${forUser}  ${t(r.decision ?? '-')} by ${t(r.approver ?? 'unknown')} (${t(r.reason ?? '-')})  ${t(r.approval_id ?? '-')}  ${t(r.call_id)}`;
+    case 'approval_expired':
+      return `${head}  ${target}${forUser}  ${t(r.reason ?? 'expired')}  ${t(r.approval_id ?? '-')}  ${t(r.call_id)}`;
+    case 'revoked':
+      return `${head}  ${target}${r.user ? forUser : ' for every user'}  by ${t(r.approver ?? 'unknown')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
+    case 'config_changed':
+      return `${head}  policy ${t(r.policy_version ?? '-')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
+    default: {
+      const outcome = t(r.outcome ?? '-') + (r.error_code ? ` (${t(r.error_code)})` : '');
+      return `${head}  ${target}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}`;
+    }
+  }
 }
 
 /** A record as one JSON line that is also safe on a terminal (see `jsonLineSafe`). */
@@ -187,8 +205,42 @@ async function show(args: string[], io: AuditCliIo): Promise<number> {
     return 1;
   }
   if (values.json) for (const r of records) println(io.stdout, jsonLine(r));
-  else println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${jsonLineSafe(JSON.stringify(r, null, 2))}`).join('\n\n'));
+  else {
+    println(io.stdout, records.map((r) => `${formatAuditLine(r)}\n${jsonLineSafe(JSON.stringify(r, null, 2))}`).join('\n\n'));
+    for (const text of await withStore(io, (store) => receiptsOf(store, records))) println(io.stdout, `\n${text}`);
+  }
   return 0;
+}
+
+/**
+ * The receipts a call's records carry or reference, decoded (header and payload; `audit
+ * verify` checks the signature). A reference is resolved through the approval it names.
+ */
+async function receiptsOf(store: Store, records: AuditRecord[]): Promise<string[]> {
+  const shown = new Set<string>();
+  const out: string[] = [];
+  for (const r of records) {
+    if (!r.receipt) continue;
+    let jws: string | null = r.receipt.startsWith('sha256:') ? null : r.receipt;
+    if (jws === null && r.approval_id) {
+      const stored = (await store.getApproval(r.approval_id))?.receipt ?? null;
+      if (stored !== null && receiptRef(stored) === r.receipt) jws = stored;
+    }
+    const ref = jws === null ? r.receipt : receiptRef(jws);
+    if (shown.has(ref)) continue;
+    shown.add(ref);
+    if (jws === null) {
+      out.push(`receipt ${r.receipt} of approval ${r.approval_id ?? 'unknown'}: not found in the store`);
+      continue;
+    }
+    try {
+      const { header, payload } = decodeReceipt(jws);
+      out.push(`receipt of approval ${r.approval_id ?? 'unknown'} (${ref}):\nheader: ${JSON.stringify(header, null, 2)}\npayload: ${JSON.stringify(payload, null, 2)}`);
+    } catch (err) {
+      out.push(`receipt of approval ${r.approval_id ?? 'unknown'}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 async function checkpoint(args: string[], io: AuditCliIo): Promise<number> {

@@ -17,7 +17,7 @@ export async function runRevoke(args: string[], io: CliIo): Promise<number> {
   const store = openStore(io.home);
   try {
     const { cancelledApprovals: cancelled } = await revokeMandate(store, {
-      agent: values.agent, tool: values.tool, user: values.user, by: `${os.userInfo().username} (cli)`, reason: values.reason,
+      agent: values.agent, tool: values.tool, user: values.user, by: `os:${os.userInfo().username}`, reason: values.reason,
     });
     println(io.stdout, values.tool
       ? `revoked ${values.agent}'s capability ${values.tool}; its next call is refused`

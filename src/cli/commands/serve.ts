@@ -4,6 +4,7 @@ import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
 import { homeRefusal } from '../../config/permissions.js';
+import { homeReceiptSigner } from '../../audit/receipt.js';
 import { createLogger } from '../../log.js';
 import { startRuntime, type Runtime } from '../../runtime/index.js';
 import { serveStdio } from '../../transports/stdio.js';
@@ -68,10 +69,11 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   // The approval console runs beside the HTTP server, so a human can answer `approve` calls;
   // only whoever opens its secret link (or signs in at the configured authorization server) can.
   // Its Activity and Agents views read this server's config (reloaded on edits) and, on a
-  // revocation, drop the agent's cached tokens here at once.
+  // revocation, drop the agent's cached tokens here at once. Each decision is a signed receipt.
   const services = handle.runtime.services;
   const uiOptions = {
     ...(await consoleOptions(config, io.home, async () => handle.runtime.identity.secrets)),
+    signer: homeReceiptSigner(io.home),
     console: {
       config: () => services.config,
       onRevoked: (r: { agent: string; tool: string | null }) => services.tokens.invalidate(r.agent, r.tool ? services.toolByName.get(r.tool) : undefined),
