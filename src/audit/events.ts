@@ -3,7 +3,7 @@
 // path that records one (store, CLI, console, server) writes the same fields. What a record
 // of no call holds in `call_id` and `tool` is said at AUDIT_EVENTS.
 import { ulid } from 'ulid';
-import type { AuditInput } from './record.js';
+import type { AuditInput, REFUSAL_EVENTS } from './record.js';
 import { redactSecrets, scrubTokens } from './redact.js';
 import type { Approval, Revocation } from '../store/types.js';
 
@@ -74,5 +74,40 @@ export function configChangedInput(policyVersion: string, file: string | null): 
     policy_version: policyVersion,
     outcome: 'applied',
     reason: file ? `applied the edited config ${file}` : 'applied an edited config',
+  };
+}
+
+/** A refused attempt at the authorization server or at `/mcp`: who asked, for what, and the OAuth error it got. */
+export interface RefusalFacts {
+  event: (typeof REFUSAL_EVENTS)[number];
+  /** The OAuth error code (RFC 6749 / 6750 / 7591 / 8693). */
+  error: string;
+  description: string | null;
+  client: string | null;
+  user: string | null;
+  agent: string | null;
+  /** What was asked (grant type, resource, scope), as sent. */
+  request: Record<string, string | null>;
+}
+
+/** Longest value of an attacker-chosen field kept in a refusal record. */
+const MAX_REFUSAL_FIELD = 200;
+const cut = (v: string | null) => (v === null ? null : v.length > MAX_REFUSAL_FIELD ? `${v.slice(0, MAX_REFUSAL_FIELD)}…` : v);
+
+/** `*_refused`: no tool call (`tool` ''); the client, user and actor where known; `error_code` the OAuth error. */
+export function refusalInput(r: RefusalFacts): AuditInput {
+  return {
+    call_id: newEventId(),
+    event: r.event,
+    tool: '',
+    user: cut(r.user),
+    client: cut(r.client),
+    agent: cut(r.agent),
+    actor_chain: r.agent ? [cut(r.agent)!] : [],
+    decision: 'refused',
+    outcome: 'refused',
+    reason: cut(r.description ?? r.error),
+    error_code: cut(r.error),
+    args: Object.fromEntries(Object.entries(r.request).map(([k, v]) => [k, cut(v)])),
   };
 }

@@ -195,7 +195,8 @@ async function awaitApproval(s: Services, c: CallState): Promise<void> {
   const outcome = await s.approvals.pass({
     identity: c.identity, tool: c.tool!, args: c.args!, displayArgs: c.displayArgs as Record<string, unknown>,
     argsDigest: c.digest!, callId: c.callId, signal: c.req.signal, progress: c.req.progress,
-    elicit: s.config.approvals.elicitation ? c.req.elicit : undefined,
+    // With passkey presence, only the console's passkey approves: an MCP client's form cannot.
+    elicit: s.config.approvals.elicitation && s.config.approvals.presence !== 'passkey' ? c.req.elicit : undefined,
     onRequested: async (a) => {
       c.approval = { id: a.approval_id, approver: null };
       await s.audit.record(auditInput(s, c, { event: 'approval_requested', decision: 'approve', outcome: 'pending' }));

@@ -22,10 +22,7 @@ import {
 import { oauthClient } from '../tokens/oauth.js';
 import { decide } from '../policy/decide.js';
 import type { AuditLog } from '../audit/writer.js';
-import type { REFUSAL_EVENTS } from '../audit/record.js';
-import { newCallId } from '../pipeline/call-id.js';
-
-type RefusalEvent = (typeof REFUSAL_EVENTS)[number];
+import { refusalInput, type RefusalFacts } from '../audit/events.js';
 import { TokenUnavailable } from '../errors.js';
 import { allTools } from '../../tools/index.js';
 
@@ -301,30 +298,9 @@ function recordRefusedBearer(opts: IdentityOptions, token: string | undefined, r
   return r;
 }
 
-/** Longest value of an attacker-chosen field kept in a refusal record. */
-const MAX_REFUSAL_FIELD = 200;
-
-/** Writes one refused attempt to the audit chain; a failure to write is logged, never thrown at the refused caller. */
-function recordRefusal(opts: IdentityOptions, r: {
-  event: RefusalEvent; error: string; description: string | null;
-  client: string | null; user: string | null; agent: string | null;
-  request: Record<string, string | null>;
-}): void {
-  const cut = (v: string | null) => (v === null ? null : v.length > MAX_REFUSAL_FIELD ? `${v.slice(0, MAX_REFUSAL_FIELD)}…` : v);
-  opts.audit.record({
-    call_id: newCallId(),
-    event: r.event,
-    tool: '',
-    user: cut(r.user),
-    client: cut(r.client),
-    agent: cut(r.agent),
-    actor_chain: r.agent ? [cut(r.agent)!] : [],
-    decision: 'refused',
-    outcome: 'refused',
-    reason: cut(r.description ?? r.error),
-    error_code: cut(r.error),
-    args: Object.fromEntries(Object.entries(r.request).map(([k, v]) => [k, cut(v)])),
-  }).catch(() => undefined); // AuditLog logs what it could not write
+/** Writes one refused attempt to the audit chain; a failure to write is logged (by the AuditLog), never thrown at the refused caller. */
+function recordRefusal(opts: IdentityOptions, r: RefusalFacts): void {
+  opts.audit.record(refusalInput(r)).catch(() => undefined);
 }
 
 /**
