@@ -35,8 +35,8 @@ export function mandateSelf(services: Services, identity: Identity): MandateSelf
     },
     async approvalStatus(approvalId) {
       const a = await services.store.getApproval(approvalId);
-      // Another agent's approvals are not this agent's business.
-      if (!a || a.agent !== identity.agent || a.user !== identity.user) return null;
+      // Another agent's (or user's, or client's) approvals are not this caller's business.
+      if (!a || a.agent !== identity.agent || a.user !== identity.user || (a.client ?? null) !== (identity.client ?? null)) return null;
       const expired = a.status === 'pending' && new Date(a.expires_at) <= new Date();
       return {
         approval_id: a.approval_id,

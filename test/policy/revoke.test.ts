@@ -45,7 +45,7 @@ describe('revokeMandate, shared by the CLI and the console', () => {
       await new Promise((r) => server.close(r));
     }
 
-    expect(calls.map((c) => [c.agent, c.tool, c.by.endsWith('(cli)') ? 'cli' : c.by])).toEqual([
+    expect(calls.map((c) => [c.agent, c.tool, c.by.startsWith('os:') ? 'cli' : c.by])).toEqual([
       ['demo-agent', 'slack_post_message', 'cli'],
       ['demo-agent', 'crm_get_contact', 'dana@laptop (web)'],
     ]);
