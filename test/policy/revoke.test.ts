@@ -51,7 +51,7 @@ describe('revokeMandate, shared by the CLI and the console', () => {
     ]);
     expect(await store.isRevoked({ agent: 'demo-agent', tool: 'slack_post_message' })).toEqual({ scope: 'tool' });
     expect(await store.isRevoked({ agent: 'demo-agent', tool: 'crm_get_contact' })).toEqual({ scope: 'tool' });
-    expect((await store.listRevocations()).map((x) => x.by)).toEqual([expect.stringMatching(/ \(cli\)$/), 'dana@laptop (web)']);
+    expect((await store.listRevocations()).map((x) => x.by)).toEqual([expect.stringMatching(/^os:/), 'dana@laptop (web)']);
     await store.close();
   });
 });
