@@ -5,7 +5,6 @@
 // cookie, no data (401); a wrong secret opens nothing and soon is not even compared (429); the
 // session cookie is HttpOnly and SameSite=Strict; a decision names `console:<OS user>`.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -15,21 +14,12 @@ import { CLI, mandateAsync, tempHome } from '../helpers/cli.js';
 import { connectHttp } from '../helpers/http.js';
 import { SECRET_ACCOUNTS } from '../../src/runtime/identity.js';
 import { openSecretStore } from '../../src/secrets/index.js';
+import { rawRequest } from '../helpers/raw.js';
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: string }
 
-/** One raw request to 127.0.0.1:`port` with any Host (fetch would not let us set it). */
-function raw(port: number, method: string, p: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: p, method, headers: { host: `localhost:${port}`, ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** One raw request to 127.0.0.1:`port`, as `localhost` unless another Host is given. */
+const raw = (port: number, method: string, p: string, headers: Record<string, string> = {}, body?: string) =>
+  rawRequest(`http://127.0.0.1:${port}${p}`, { method, headers: { host: `localhost:${port}`, ...headers }, body });
 
 describe('issue #11: the approval console answers only an authenticated approver (built server)', () => {
   const { home, env } = tempHome({ approvals: { waitSeconds: 30 } });

@@ -6,7 +6,8 @@
 // `oidc:demo-user`. There is no secret link in this mode.
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { startApprovalUi, type ApprovalUiHandle } from '../../src/approvals/web.js';
@@ -16,8 +17,6 @@ import { tempHome } from '../helpers/cli.js';
 /** The one page global these tests' in-page functions touch (the test tsconfig has no DOM types). */
 declare const document: { querySelector(selector: string): { content: string } | null };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
 
 describe.skipIf(!hasChromium)('OIDC sign-in on the approval console (headless Chromium, configured authorization server)', () => {
   let as: TestAuthz;
@@ -41,11 +40,7 @@ describe.skipIf(!hasChromium)('OIDC sign-in on the approval console (headless Ch
     await as.authz.registerClient({ client_id: MANDATE.id, client_secret: MANDATE.secret, client_name: 'Mandate', redirect_uris: [`${ui.url}auth/callback`] });
     await approval('apr_dana', 'demo-user', 'for Dana: the launch is on');
     await approval('apr_erin', 'erin', 'for Erin: her salary review');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
   afterAll(async () => {

@@ -8,7 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bearerFor, connectHttp, startHttpMandate, type HttpMandate } from '../helpers/http.js';
 import { sc } from '../helpers/cli.js';
@@ -18,8 +19,6 @@ import type { Approval } from '../../src/store/types.js';
 /** The one page global these tests' in-page functions touch (the test tsconfig has no DOM types). */
 declare const document: { querySelector(selector: string): { content: string } | null };
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
 
 describe.skipIf(!hasChromium)('passkey presence on the approval console (headless Chromium, virtual authenticator)', () => {
   let m: HttpMandate;
@@ -61,11 +60,7 @@ describe.skipIf(!hasChromium)('passkey presence on the approval console (headles
     m = await startHttpMandate({ approvals: { waitSeconds: 30, presence: 'passkey' } });
     ui = await startApprovalUi(m.runtime.services.store, { port: 0, home: m.home, presence: 'passkey' });
     client = await connectHttp(m.url, await bearerFor(m));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('WebAuthn.enable');

@@ -10,16 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../helpers/chromium.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bearerFor, connectHttp, startHttpMandate, type HttpMandate } from '../helpers/http.js';
 import { ROOT, sc } from '../helpers/cli.js';
 import { startApprovalUi, type ApprovalUiHandle } from '../../src/approvals/web.js';
 import type { Approval } from '../../src/store/types.js';
+import { rawRequest } from '../helpers/raw.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`approval page tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
 
 // The README's screenshots are refreshed on demand (MANDATE_SCREENSHOTS=1 npm test); otherwise
 // they go to an ignored folder, so a test run leaves the work tree as it found it.
@@ -27,18 +26,8 @@ const DOCS = process.env.MANDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs') :
 fs.mkdirSync(DOCS, { recursive: true });
 const HOSTILE = 'Deploy finished <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> & "done"';
 
-/** One raw HTTP request to the page, with any Host / Origin (fetch would not let us set Host). */
-function raw(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+/** One raw HTTP request to the page, with any Host / Origin. */
+const raw = (url: string, method: string, headers: Record<string, string>, body?: string) => rawRequest(url, { method, headers, body });
 
 describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`, () => {
   let m: HttpMandate;
@@ -69,11 +58,7 @@ describe.skipIf(!hasChromium)(`approval page in headless Chromium (${CHROMIUM})`
     m = await startHttpMandate({ approvals: { waitSeconds: 20 } });
     ui = await startApprovalUi(m.runtime.services.store, { port: 0, home: m.home });
     client = await connectHttp(m.url, await bearerFor(m));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 980, height: 420 } });
     fs.mkdirSync(DOCS, { recursive: true });
   });

@@ -3,7 +3,6 @@
 // hour, and a read-only agent `reader`. Every request below is what the attacker sends over
 // HTTP; each is refused with its RFC error code (or 401/403) and leaves a record in the
 // audit chain. The legitimate paths keep working beside them.
-import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
@@ -11,6 +10,7 @@ import { RESOURCES } from '../../src/resources.js';
 import { SECRET_ACCOUNTS } from '../../src/runtime/identity.js';
 import { REFUSAL_EVENTS, type AuditRecord } from '../../src/audit/record.js';
 import { Browser } from '../helpers/browser.js';
+import { rawRequest } from '../helpers/raw.js';
 import { mandateAsync, sc } from '../helpers/cli.js';
 import { bearerFor, connectHttp, startHttpMandate, type HttpMandate } from '../helpers/http.js';
 
@@ -58,20 +58,8 @@ async function refusals(afterSeq: number): Promise<AuditRecord[]> {
 
 const head = async () => (await m.runtime.services.store.auditHead())?.seq ?? 0;
 
-/** A raw HTTP request, so the Host header can be anything a rebinding page would send. */
-function rawGet(url: string, host: string): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** A GET with the Host a rebinding page would send. */
+const rawGet = (url: string, host: string) => rawRequest(url, { headers: { host } });
 
 describe('1. an agent holding its own credentials cannot mint itself an upstream token', () => {
   it('its MCP bearer exchanged for a Slack write token is unauthorized_client, also after a revocation, and each attempt is on the record', async () => {

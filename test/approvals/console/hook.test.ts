@@ -1,6 +1,5 @@
 // The console behind the approval page's own gate (the hook in web.ts): its GETs answer on the
 // page's origin, and a revocation needs the page's CSRF token and its Origin, as Approve does.
-import http from 'node:http';
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApprovalUi, type ApprovalUiHandle } from '../../../src/approvals/web.js';
@@ -8,18 +7,9 @@ import { parseConfig } from '../../../src/config/load.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { cleanupHomes, tempHome } from '../../store/helpers.js';
+import { rawRequest } from '../../helpers/raw.js';
 
-function raw(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      let text = '';
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const raw = (url: string, method: string, headers: Record<string, string>, body?: string) => rawRequest(url, { method, headers, body });
 
 describe('console hook in the approval page server', () => {
   let store: Store;

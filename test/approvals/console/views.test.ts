@@ -8,15 +8,13 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, hasChromium, launchChromium } from '../../helpers/chromium.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bearerFor, connectHttp, startHttpMandate, type HttpMandate } from '../../helpers/http.js';
 import { ROOT, sc } from '../../helpers/cli.js';
 import { startApprovalUi, type ApprovalUiHandle } from '../../../src/approvals/web.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`console view tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 const DOCS = process.env.MANDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs') : path.join(ROOT, 'test/.artifacts');
 const HOSTILE = 'Ship it <img src=x onerror="window.__pwned = 1"> & <b>now</b>';
 
@@ -57,11 +55,7 @@ describe.skipIf(!hasChromium)(`console views in headless Chromium (${CHROMIUM})`
     expect(sc(await callAs(reader, 'slack_post_message', { channel: '#general', text: 'hi' })).error.code).toBe('read_only');
     expect((await callAs(reader, 'crm_search_contacts', { query: 'b' })).isError).toBeFalsy();
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
     page.on('request', (r) => { if (!r.url().startsWith(ui.url) && !r.url().startsWith('data:')) foreign.push(r.url()); });
     fs.mkdirSync(DOCS, { recursive: true });
