@@ -32,7 +32,7 @@ const USAGE = `usage: mandate <command>
   revoke --agent ID [--tool NAME]                            revoke a delegation or one capability
   policy explain --agent ID --tool NAME [--args JSON]        the decision and the rule that made it
   agents list | agents register ID                            agent identities (credentials go to the keychain)
-  agents credentials ID (--env-file PATH | --stdout)          a headless runner's URL, client secret and delegation
+  agents credentials ID (--env-out PATH | --stdout)          a headless runner's URL, client secret and delegation
   login --agent ID [--no-browser]                             a user's consent naming the agent (code + PKCE)
   install claude [--agent ID] [--home DIR] [--config FILE] [--dry-run | --uninstall]   add Mandate to Claude Desktop
   install --print [--agent ID] [--home DIR] [--config FILE]  the stdio entry as JSON, for any other client
