@@ -133,7 +133,7 @@ describe('README: the headless runner, followed literally', () => {
     fs.writeFileSync(path.join(home, 'config.json'), JSON.stringify({ server: { port } })); // not 8787: tests run side by side
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'mandate-readme-cwd-'));
     fs.symlinkSync(path.join(ROOT, 'dist'), path.join(cwd, 'dist')); // "from a clone, after npm run build"
-    const env = { ...process.env, MANDATE_HOME: home, MANDATE_SECRETS: 'file', MANDATE_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, MANDATE_HOME: home, MANDATE_SECRETS: 'file', MANDATE_LOG_LEVEL: 'warn' };
     delete env.MANDATE_CONFIG;
     const sh = (line: string) => ['-c', `mandate() { "${process.execPath}" "${CLI}" "$@"; }\n${line.replace(/^node /, `"${process.execPath}" `)}`];
     let last = '';
