@@ -21,17 +21,21 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sandbox: async () => (await import('./commands/sandbox.js')).runSandbox,
   agents: async () => (await import('./commands/agents.js')).runAgents,
   login: async () => (await import('./commands/login.js')).runLogin,
+  install: async () => (await import('./commands/install.js')).runInstall,
 };
 
 const USAGE = `usage: mandate <command>
 
-  serve [--transport stdio|http] [--port N] [--agent ID]   run the MCP server (stdio by default)
+  serve [--transport stdio|http] [--port N] [--agent ID] [--approvals-port N]   run the MCP server (stdio by default)
   approvals list [--json] | approve ID | deny ID [--reason TEXT] | ui [--port N]
-  audit verify [--checkpoint FILE] | tail [--json] [--agent ID] [--tool NAME] [-n N] | export | show CALL_ID | checkpoint
+  audit verify [--checkpoint FILE] | tail [--json] [--agent ID] [--tool NAME] [--user ID] [--event NAME | --refused] [--since ISO] [-n N] | export | show CALL_ID | checkpoint
   revoke --agent ID [--tool NAME]                            revoke a delegation or one capability
   policy explain --agent ID --tool NAME [--args JSON]        the decision and the rule that made it
   agents list | agents register ID                            agent identities (credentials go to the keychain)
+  agents credentials ID (--env-out PATH | --stdout)          a headless runner's URL, client secret and delegation
   login --agent ID [--no-browser]                             a user's consent naming the agent (code + PKCE)
+  install claude [--agent ID] [--home DIR] [--config FILE] [--dry-run | --uninstall]   add Mandate to Claude Desktop
+  install --print [--agent ID] [--home DIR] [--config FILE]  the stdio entry as JSON, for any other client
   sandbox | sandbox token --agent ID --tool NAME              the emulated APIs alone; a sandbox per-tool token
   config schema | config check                                the config's JSON Schema; validate the config
   doctor                                                      check config, keychain, store, authorization server, upstreams

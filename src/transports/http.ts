@@ -13,6 +13,9 @@ import { hostOf, loopbackHosts } from '../hosts.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** How long a request that arrives while the runtime is still starting waits for it. */
+export const STARTUP_WAIT_MS = 30_000;
+
 interface Session {
   transport: StreamableHTTPServerTransport;
   server: Server;
@@ -60,7 +63,9 @@ export function metadataPathFor(mcpUrl: string): string {
 
 /**
  * Starts the HTTP transport. It listens first, so that the runtime (and the authorization
- * server, which binds tokens to this resource) learns the MCP URL before it starts.
+ * server, which binds tokens to this resource) learns the MCP URL before it starts; a request
+ * that arrives meanwhile is held until the runtime is ready (up to STARTUP_WAIT_MS), so a
+ * client that connects the moment the port accepts is answered, not turned away.
  */
 export async function serveHttp(
   makeRuntime: (mcpUrl: string) => Promise<Runtime>,
@@ -69,6 +74,13 @@ export async function serveHttp(
   const host = opts.host ?? '127.0.0.1';
   const sessions = new Map<string, Session>();
   let runtime: Runtime | undefined;
+  let markReady!: (r: Runtime | undefined) => void;
+  const starting = new Promise<Runtime | undefined>((resolve) => { markReady = resolve; });
+  const waitForRuntime = async (): Promise<Runtime | undefined> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(resolve, STARTUP_WAIT_MS, undefined); });
+    try { return await Promise.race([starting, timeout]); } finally { clearTimeout(timer); }
+  };
   let port = opts.port;
   const base = () => `http://${host}:${port}`;
   const mcpUrl = () => `${base()}/mcp`;
@@ -90,8 +102,8 @@ export async function serveHttp(
   const server = http.createServer(async (req, res) => {
     // DNS rebinding: only this server's own names, before anything else is read.
     if (!hosts.has((req.headers.host ?? '').toLowerCase())) return jsonRpcError(res, 403, -32000, 'host not allowed: this server answers only to its own loopback address');
-    if (!runtime) return jsonRpcError(res, 503, -32000, 'starting; try again in a moment', { 'retry-after': '1' });
-    const log = runtime.services.logger;
+    if (!runtime && !(await waitForRuntime())) return jsonRpcError(res, 503, -32000, 'starting; try again in a moment', { 'retry-after': '1' });
+    const log = runtime!.services.logger;
     try {
       const url = new URL(req.url ?? '/', base());
       if (url.pathname.startsWith('/.well-known/oauth-protected-resource')) {
@@ -179,9 +191,12 @@ export async function serveHttp(
   try {
     runtime = await makeRuntime(mcpUrl());
   } catch (err) {
+    markReady(undefined);
+    server.closeAllConnections();
     server.close();
     throw err;
   }
+  markReady(runtime);
   const ready = runtime;
   return {
     url: mcpUrl(),

@@ -14,6 +14,7 @@ const AGENT_ID = /^[A-Za-z0-9_.:@-]{1,128}$/;
 
 export async function runAgents(args: string[], io: CliIo): Promise<number> {
   const [sub, id, ...rest] = args;
+  if (sub === 'credentials') return (await import('./credentials.js')).runCredentials(args.slice(1), io);
   const secrets = await openSecretStore({ home: io.home });
   if (sub === 'list' && !id) {
     const { config } = loadConfig(io.env);
@@ -47,5 +48,5 @@ export async function runAgents(args: string[], io: CliIo): Promise<number> {
     println(io.stdout, `registered agent ${id}; its client secret is in the secret store (${describeBackend(secrets)})`);
     return 0;
   }
-  throw new UsageError('usage: mandate agents list | mandate agents register ID');
+  throw new UsageError('usage: mandate agents list | mandate agents register ID | mandate agents credentials ID (--env-out PATH | --stdout)');
 }

@@ -91,7 +91,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   }
   println(io.stderr, '  Connect:');
   println(io.stderr, `    MCP Inspector:  npx @modelcontextprotocol/inspector  → Transport "Streamable HTTP", URL ${handle.url}`);
-  println(io.stderr, '    Claude Desktop: use mcp.json from this repository (stdio: node dist/mandate.js serve)');
+  println(io.stderr, '    Claude Desktop: mandate install claude (adds the stdio server to its config)');
   const [first, ...more] = consoleLines(ui, io.home);
   println(io.stderr, `    Approvals:      ${first}`);
   for (const l of more) println(io.stderr, `                  ${l}`);
