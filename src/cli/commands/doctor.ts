@@ -28,7 +28,7 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
         configOk = true;
         sandbox = isSandbox(config);
         issuer = config.authorizationServer?.issuer;
-        baseUrls = Object.values(config.providers ?? {}).map((p) => p!.baseUrl);
+        baseUrls = Object.values(config.providers ?? {}).map((p) => p?.baseUrl).filter((u): u is string => Boolean(u));
         return file ? `${file} is valid${sandbox ? ' (sandbox mode)' : ''}` : 'no config file: the sandbox runs with demo data';
       },
     },
