@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sandbox: async () => (await import('./commands/sandbox.js')).runSandbox,
   agents: async () => (await import('./commands/agents.js')).runAgents,
   login: async () => (await import('./commands/login.js')).runLogin,
+  connect: async () => (await import('./commands/connect.js')).runConnect,
 };
 
 const USAGE = `usage: mandate <command>
@@ -32,6 +33,7 @@ const USAGE = `usage: mandate <command>
   policy explain --agent ID --tool NAME [--args JSON]        the decision and the rule that made it
   agents list | agents register ID                            agent identities (credentials go to the keychain)
   login --agent ID [--no-browser]                             a user's consent naming the agent (code + PKCE)
+  connect slack|hubspot|google [--account NAME] [--token-stdin] [--no-browser]   connect a real provider account
   sandbox | sandbox token --agent ID --tool NAME              the emulated APIs alone; a sandbox per-tool token
   config schema | config check                                the config's JSON Schema; validate the config
   doctor                                                      check config, keychain, store, authorization server, upstreams
