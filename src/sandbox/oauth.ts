@@ -22,7 +22,7 @@ export interface EmulatedOAuthOptions {
   now?: () => number;
 }
 
-interface Issued { scopes: string[]; exp: number | null; refresh?: string; kind: string; revoked?: boolean }
+interface Issued { scopes: string[]; exp: number | null; refresh?: string; kind: string; revoked?: boolean; team?: { id: string; name?: string } }
 interface Code { clientId: string; redirectUri: string; scopes: string[]; challenge?: string; exp: number; used?: boolean }
 interface Refresh { clientId: string; scopes: string[]; spent?: boolean; revoked?: boolean }
 
@@ -76,9 +76,9 @@ export class EmulatedOAuth {
   }
 
   /** A long-lived token of the kind users paste (Slack xoxb-/xoxp-, HubSpot private app pat-). */
-  issueStatic(kind: 'xoxb' | 'xoxp' | 'pat', scopes: readonly string[]): string {
+  issueStatic(kind: 'xoxb' | 'xoxp' | 'pat', scopes: readonly string[], team?: { id: string; name?: string }): string {
     const token = kind === 'pat' ? `pat-na1-${randomUUID()}` : `${kind}-${Date.now() % 1e10}-${rand(8)}-${rand(12)}`;
-    this.access.set(token, { scopes: [...scopes], exp: null, kind });
+    this.access.set(token, { scopes: [...scopes], exp: null, kind, ...(team ? { team } : {}) });
     return token;
   }
 
@@ -100,7 +100,8 @@ export class EmulatedOAuth {
     if (!t || t.revoked) return { ok: false, reason: 'invalid' };
     if (t.exp !== null && t.exp <= sec(this.now)) return { ok: false, reason: 'expired' };
     if (requiredAnyOf.length && !requiredAnyOf.some((s) => t.scopes.includes(s))) return { ok: false, reason: 'insufficient_scope', provided: t.scopes };
-    return { ok: true, claims: { sub: this.opts.identity.user ?? this.opts.identity.id, scope: t.scopes.join(' ') }, scopes: t.scopes };
+    const team = t.team ?? this.opts.identity;
+    return { ok: true, claims: { sub: this.opts.identity.user ?? this.opts.identity.id, scope: t.scopes.join(' '), team_id: team.id, team_name: team.name ?? team.id, bot: t.kind === 'xoxb' }, scopes: t.scopes };
   };
 
   /** Mounts the authorization, token, revocation and token-info endpoints on an emulator's router. */

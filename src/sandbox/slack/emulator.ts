@@ -96,11 +96,15 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
       const params = readParams(req) ?? {};
       const check = await verifier(req.token ?? params.token, []);
       if (!check.ok) return answer(slackAuthError(check, []));
-      const team = oauth?.opts.identity ?? { id: 'T0MANDATE1', name: 'Mandate Demo' };
+      const c = check.claims;
+      const team = typeof c.team_id === 'string' ? { id: c.team_id, name: typeof c.team_name === 'string' ? c.team_name : c.team_id } : oauth?.opts.identity ?? { id: 'T0MANDATE1', name: 'Mandate Demo' };
       const user = callerOf(state, check.claims);
       return {
         status: 200,
-        body: { ok: true, url: `https://${(team.name ?? team.id).toLowerCase().replace(/[^a-z0-9]+/g, '-')}.slack.com/`, team: team.name ?? team.id, user, team_id: team.id, user_id: user, is_enterprise_install: false },
+        body: {
+          ok: true, url: `https://${(team.name ?? team.id).toLowerCase().replace(/[^a-z0-9]+/g, '-')}.slack.com/`, team: team.name ?? team.id, user, team_id: team.id, user_id: user,
+          ...(c.bot === true ? { bot_id: 'B0MANDATE1' } : {}), is_enterprise_install: false,
+        },
         headers: { 'x-oauth-scopes': check.scopes.join(',') },
       };
     }
