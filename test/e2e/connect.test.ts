@@ -210,3 +210,12 @@ describe('mandate connect --token-stdin', () => {
     expect(google.stderr).toContain('Google issues no long-lived token to paste');
   });
 });
+
+describe('mandate doctor per account', () => {
+  it('names the account, whose it is, its scopes and expiry; a missing one names the connect command', async () => {
+    const r = await mandate(['doctor'], env, '');
+    expect(r.stdout).toMatch(/ok {4}account hubspot\/main: 20240601.*oauth.*access token valid \d+ more min; HubSpot reachable/);
+    expect(r.stdout).toMatch(/account slack\/work: (not connected: run "mandate connect slack --account work"|T0MANDATE1)/);
+    expect(r.stdout).not.toMatch(/xox[pe]|ya29|pat-na1/);
+  });
+});
