@@ -9,13 +9,10 @@ import type { Identity } from '../identity/types.js';
 import type { AuditInput, AuditRecord } from '../audit/record.js';
 import type { Store } from '../store/types.js';
 
-/** Public facts about a per-tool token, for the audit record (never the token itself). */
-export interface TokenInfo {
-  jti: string | null;
-  aud: string | null;
-  scope: string | null;
-  exp: number | null;
-}
+import type { TokenInfo } from '../tokens/broker.js';
+
+/** Public facts about a per-tool token, for the audit record (never the token itself): the token stage's one shape. */
+export type { TokenInfo };
 
 /** A TokenSource that also says what it handed out last. */
 export interface AuditedTokenSource extends TokenSource {
