@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'token_unavailable',
   'upstream_unauthorized',
   'upstream_error',
+  'account_unavailable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -63,6 +64,8 @@ export class DelegationRevoked extends make('delegation_revoked') {}
 export class TokenUnavailable extends make('token_unavailable') {}
 export class UpstreamUnauthorized extends make('upstream_unauthorized') {}
 export class UpstreamError extends make('upstream_error') {}
+/** A provider account missing, expired or lacking a scope: the message names the `mandate connect` command to run. */
+export class AccountUnavailable extends make('account_unavailable') {}
 
 /** Anything thrown that is not ours becomes a generic upstream_error with no internals shown. */
 export function asMandateError(err: unknown): MandateError {

@@ -1,6 +1,6 @@
 // What a tool is: a definition plus a handler that maps arguments to one upstream request.
 // Annotations are derived from `access`, never written by hand.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../src/log.js';
 import { RESOURCES } from '../src/resources.js';
@@ -46,12 +46,22 @@ export interface ToolDefinition<
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTool = ToolDefinition<any, z.ZodObject, z.ZodObject>;
 
+/** The `account` argument every provider tool takes: which connected account (real accounts) to act in. */
+export const accountArg = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+  .optional()
+  .describe('Which connected account of this provider to use (a name from mandate_whoami\'s accounts); default: the first one.');
+
 /** Identity helper that keeps the handler's argument and result types tied to the schemas. */
 export function defineTool<C, I extends z.ZodObject, O extends z.ZodObject>(
   def: Omit<ToolDefinition<C, I, O>, 'resource'>,
 ): ToolDefinition<C, I, O> & { readonly resource: string | null } {
   if (!/^[A-Za-z0-9_.-]{1,128}$/.test(def.name)) throw new Error(`tool name ${def.name} is not a valid MCP tool name`);
-  return { ...def, resource: def.provider === 'mandate' ? null : RESOURCES[def.provider] };
+  if (def.provider === 'mandate') return { ...def, resource: null };
+  // Every provider tool may name the account it acts in; the pipeline fills in the default.
+  const input = def.input.extend({ account: accountArg }) as unknown as I;
+  return { ...def, input, resource: RESOURCES[def.provider] };
 }
 
 /** MCP annotations from `access`: reads are read-only; writes say whether they destroy or repeat. */

@@ -16,11 +16,10 @@ import type { CurrentKey } from './keys.js';
 import { resolveTarget } from './targets.js';
 import { MCP_SCOPE } from './config.js';
 import type { ActClaim, JwtVerifier } from './verify.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from '../tokens/grants.js';
 
-/** The RFC 8693 grant type. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-/** The token type of subject, actor and issued tokens (RFC 8693 §3). */
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+export { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT };
+
 const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 
 /** The parameters the grant reads (registered with oidc-provider). */

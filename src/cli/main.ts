@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   agents: async () => (await import('./commands/agents.js')).runAgents,
   login: async () => (await import('./commands/login.js')).runLogin,
   install: async () => (await import('./commands/install.js')).runInstall,
+  connect: async () => (await import('./commands/connect.js')).runConnect,
 };
 
 const USAGE = `usage: mandate <command>
@@ -36,6 +37,7 @@ const USAGE = `usage: mandate <command>
   login --agent ID [--no-browser]                             a user's consent naming the agent (code + PKCE)
   install claude [--agent ID] [--home DIR] [--config FILE] [--dry-run | --uninstall]   add Mandate to Claude Desktop
   install --print [--agent ID] [--home DIR] [--config FILE]  the stdio entry as JSON, for any other client
+  connect slack|hubspot|google [--account NAME] [--token-stdin] [--no-browser]   connect a real provider account
   sandbox | sandbox token --agent ID --tool NAME              the emulated APIs alone; a sandbox per-tool token
   config schema | config check                                the config's JSON Schema; validate the config
   doctor                                                      check config, keychain, store, authorization server, upstreams

@@ -3,9 +3,27 @@ import { z } from 'zod';
 import { agentsConfigSchema } from '../policy/config.js';
 import { auditRedactConfigSchema } from '../audit/redact.js';
 
+/** Account names: what `--account NAME` and a tool's `account` argument take. */
+export const accountNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, { error: 'account names are letters, digits and _ . - (at most 64)' });
+
+/** One connected account of a provider; its credentials live in the secret store, never here. */
+const accountSchema = z.strictObject({
+  label: z.string().max(200).optional().describe('Words for people (doctor, whoami): "ACME workspace".'),
+});
+
 const providerSchema = z.strictObject({
-  baseUrl: z.url().describe('Base URL of the provider API (the real one or an emulator).'),
+  baseUrl: z.url().optional().describe('Base URL of the provider API (the real one or an emulator); defaults to the real API.'),
   resource: z.url().optional().describe('Resource identifier (token audience) of the API; defaults to the provider\'s own.'),
+  authorizeUrl: z.url().optional().describe('The provider\'s OAuth authorization endpoint (`mandate connect`); defaults to the real one.'),
+  tokenUrl: z.url().optional().describe('The provider\'s OAuth token endpoint; defaults to the real one.'),
+  revokeUrl: z.url().optional().describe('The provider\'s token revocation endpoint (Google); defaults to the real one.'),
+  redirectUri: z.url().optional().describe('Slack: an HTTPS redirect URL of yours that reaches this machine (default: paste the redirected URL back).'),
+  accounts: z
+    .record(accountNameSchema, accountSchema)
+    .optional()
+    .describe('Real accounts of this provider, connected with `mandate connect`; the first is the default. With accounts, every request goes through the egress gate.'),
 });
 
 export const configSchema = z

@@ -1,7 +1,7 @@
 // The one way Mandate talks to an upstream API: bearer token from a TokenSource, a timeout
 // on every request, 429 honoured through Retry-After within a bound, and one fresh token
 // and one retry on 401. Providers plug in how their own error bodies read.
-import { UpstreamError, UpstreamUnauthorized } from '../errors.js';
+import { MandateError, UpstreamError, UpstreamUnauthorized } from '../errors.js';
 
 /** Where a connector gets its per-tool bearer token. It never sees any other credential. */
 export interface TokenSource {
@@ -135,6 +135,8 @@ export class HttpConnector {
       res = await this.opts.fetch(url, { method: req.method, headers, body, signal: AbortSignal.any(signals) });
     } catch (err) {
       if (this.opts.signal?.aborted) throw err;
+      // The egress gate's own verdicts (an account not connected, expired, lacking a scope) pass as they are.
+      if (err instanceof MandateError) throw err;
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       throw new UpstreamError(
         timedOut ? `${this.providerName} did not answer within ${this.opts.timeoutMs} ms` : `${this.providerName} could not be reached`,

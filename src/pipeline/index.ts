@@ -14,7 +14,7 @@ import { receiptRef } from '../audit/receipt.js';
 import { decide, type Decision } from '../policy/decide.js';
 import {
   ApprovalExpired, ApprovalPending, ApprovalRejected, CapabilityDenied, ConstraintViolation, DelegationRevoked,
-  InvalidArguments, MandateError, RateLimited, ReadOnly, UpstreamError, asMandateError, toErrorResult,
+  AccountUnavailable, InvalidArguments, MandateError, RateLimited, ReadOnly, UpstreamError, asMandateError, toErrorResult,
 } from '../errors.js';
 import { validateArguments, validateOutput } from './validate.js';
 import { terminalSafeName } from '../terminal.js';
@@ -50,6 +50,8 @@ interface CallState {
   revocation?: { scope: 'delegation' | 'tool' } | null;
   /** This call's logger (call_id, session_id, agent, tool), also handed to the tool. */
   log?: Logger;
+  /** The provider account the call acts in, and whose it turned out to be (real accounts). */
+  account?: { name: string; identity?: string };
 }
 
 type Step = (s: Services, c: CallState) => Promise<void>;
@@ -181,8 +183,33 @@ async function checkCapability(s: Services, c: CallState): Promise<void> {
   }
 }
 
-async function validate(_s: Services, c: CallState): Promise<void> {
+async function validate(s: Services, c: CallState): Promise<void> {
   c.args = validateArguments(c.tool!, c.req.arguments);
+  resolveAccount(s, c);
+}
+
+/**
+ * Real accounts: the account a call acts in is the one it names, else the provider's first
+ * configured one; it is filled in before the constraints (`accounts`) are checked, and shown
+ * in the call's audit records. Without configured accounts, naming one is an error.
+ */
+function resolveAccount(s: Services, c: CallState): void {
+  const tool = c.tool!;
+  if (tool.provider === 'mandate') return;
+  const configured = Object.keys(s.config.providers?.[tool.provider]?.accounts ?? {});
+  const named = c.args!.account as string | undefined;
+  const cmd = { slack: 'slack', crm: 'hubspot', calendar: 'google' }[tool.provider];
+  if (configured.length === 0) {
+    if (named === undefined) return;
+    throw new AccountUnavailable(`No ${cmd} accounts are configured, so "account" cannot be used: add providers.${tool.provider}.accounts.${named} to the config and run "mandate connect ${cmd} --account ${named}".`);
+  }
+  const name = named ?? configured[0]!;
+  if (!configured.includes(name)) {
+    throw new AccountUnavailable(`No ${cmd} account named "${name}" is configured (accounts: ${configured.join(', ')}); add it under providers.${tool.provider}.accounts and run "mandate connect ${cmd} --account ${name}".`);
+  }
+  c.args!.account = name;
+  c.account = { name };
+  if (c.displayArgs && typeof c.displayArgs === 'object') c.displayArgs = { ...(c.displayArgs as Record<string, unknown>), account: name };
 }
 
 async function checkConstraints(s: Services, c: CallState): Promise<void> {
@@ -238,7 +265,10 @@ async function countRate(s: Services, c: CallState): Promise<void> {
 async function execute(s: Services, c: CallState): Promise<void> {
   const tool = c.tool!;
   const tokens = s.tokens.sourceFor(c.identity, tool, c.req.signal);
-  const connector = s.connectors.create(tool.provider, tokens, c.req.signal, c.identity);
+  const connector = s.connectors.create(tool.provider, tokens, c.req.signal, c.identity, {
+    callId: c.callId, tool: tool.name, account: c.account?.name,
+    onAccount: (who) => { if (c.account) c.account.identity = who.name && who.name !== who.id ? `${who.id} (${who.name})` : who.id; },
+  });
   const log = c.log ?? s.logger.child({ call_id: c.callId, session_id: c.identity.sessionId, agent: c.identity.agent });
   try {
     const out = await tool.handler(c.args as never, { connector, callId: c.callId, log, signal: c.req.signal });
@@ -267,13 +297,14 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
     mcp_request_id: c.req.mcpRequestId === null ? null : String(c.req.mcpRequestId),
     decision: null,
     policy_version: s.policyVersion(),
-    reason: null,
     approval_id: c.approval?.id ?? null,
     approver: c.approval?.approver ?? null,
     ...(c.approval?.receipt ? { receipt: c.approval.receipt } : {}),
     token: c.token ? { jti: c.token.jti, aud: c.token.aud, scope: c.token.scope, exp: c.token.exp } : null,
     args_digest: c.digest ?? null,
     args: (c.displayArgs as Record<string, unknown> | undefined) ?? null,
+    // Real accounts: the account and whose it is (team, portal, Google account), never its credential.
+    reason: c.account?.identity ? `account ${c.account.name}: ${c.account.identity}` : null,
     outcome: null,
     error_code: null,
     duration_ms: fields.event === 'received' ? null : Date.now() - c.startedAt,

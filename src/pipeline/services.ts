@@ -9,13 +9,10 @@ import type { Identity } from '../identity/types.js';
 import type { AuditInput, AuditRecord } from '../audit/record.js';
 import type { Store } from '../store/types.js';
 
-/** Public facts about a per-tool token, for the audit record (never the token itself). */
-export interface TokenInfo {
-  jti: string | null;
-  aud: string | null;
-  scope: string | null;
-  exp: number | null;
-}
+import type { TokenInfo } from '../tokens/broker.js';
+
+/** Public facts about a per-tool token, for the audit record (never the token itself): the token stage's one shape. */
+export type { TokenInfo };
 
 /** A TokenSource that also says what it handed out last. */
 export interface AuditedTokenSource extends TokenSource {
@@ -29,9 +26,30 @@ export interface TokenStage {
   invalidate(agent: string, tool?: AnyTool): Promise<void>;
 }
 
+/** One call as a connector sees it: which account (real accounts) and where to say whose it was. */
+export interface ConnectorCall {
+  callId: string;
+  tool: string;
+  /** The provider account named by the call (or its default); absent in the sandbox. */
+  account?: string;
+  /** Told the provider identity (team, portal, Google account) a request went to. */
+  onAccount?: (identity: { id: string; name?: string }) => void;
+}
+
 export interface ConnectorStage {
   /** A connector for `provider` holding `tokens`; `mandate` gets Mandate's own self-service object. */
-  create(provider: Provider, tokens: TokenSource, signal: AbortSignal, identity: Identity): unknown;
+  create(provider: Provider, tokens: TokenSource, signal: AbortSignal, identity: Identity, call?: ConnectorCall): unknown;
+}
+
+/** A provider account as Mandate's own tools may show it (never a credential). */
+export interface AccountView {
+  provider: 'slack' | 'crm' | 'calendar';
+  account: string;
+  default: boolean;
+  connected: boolean;
+  /** Team id, portal id or Google account, when connected. */
+  identity: string | null;
+  scopes: string[];
 }
 
 export interface AuditStage {
@@ -51,6 +69,8 @@ export interface Services {
   connectors: ConnectorStage;
   /** Digest of the policy in force (agents + approvals config). */
   policyVersion: () => string;
+  /** The configured provider accounts (real accounts); empty in the sandbox. */
+  accounts?: () => Promise<AccountView[]>;
   /** The approval gate; see src/approvals. */
   approvals: import('../approvals/gate.js').ApprovalGate;
 }

@@ -43,7 +43,7 @@ export const hoursSchema = z
 
 const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-const RULE_KEYS = ['capability', 'channels', 'attendeeDomains', 'hours', 'dealStages', 'rate'];
+const RULE_KEYS = ['capability', 'channels', 'attendeeDomains', 'hours', 'dealStages', 'accounts', 'rate'];
 
 /** A capability with constraints. Each constraint applies to the tools whose arguments carry its field. */
 export const toolRuleObjectSchema = z.strictObject(
@@ -57,6 +57,8 @@ export const toolRuleObjectSchema = z.strictObject(
     hours: hoursSchema.optional(),
     /** CRM: stages `args.stage` may take (exact stage IDs). */
     dealStages: z.array(z.string().min(1, { error: 'a deal stage cannot be empty' })).optional(),
+    /** Real accounts: the provider accounts `args.account` may name (names under `providers.<p>.accounts`). */
+    accounts: z.array(z.string().min(1, { error: 'an account name cannot be empty' })).optional(),
     /** At most this many calls per window, per agent and tool, e.g. "10/hour". */
     rate: rateSchema.optional(),
   },

@@ -6,7 +6,7 @@ import { isTimeZone, parseHours, resolveEventTime, windowOnDayOf } from './hours
 
 /** One refused value: which constraint (a key of the rule) and why, in plain words. */
 export interface Violation {
-  constraint: 'channels' | 'attendeeDomains' | 'hours' | 'dealStages';
+  constraint: 'channels' | 'attendeeDomains' | 'hours' | 'dealStages' | 'accounts';
   reason: string;
 }
 
@@ -106,5 +106,8 @@ export function checkConstraints(rule: ToolRuleObject, toolName: string, args: R
     out.push(checkHours(args, rule.hours));
   }
   if (rule.dealStages && args.stage !== undefined) out.push(checkStage(args.stage, rule.dealStages));
+  if (rule.accounts && args.account !== undefined && !(typeof args.account === 'string' && rule.accounts.includes(args.account))) {
+    out.push({ constraint: 'accounts', reason: `account ${show(args.account)} is not in the allowed accounts: ${listed(rule.accounts)}` });
+  }
   return out.filter((v): v is Violation => v !== undefined);
 }

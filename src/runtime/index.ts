@@ -21,11 +21,16 @@ import { SlackConnector } from '../connectors/slack.js';
 import { CrmConnector } from '../connectors/crm.js';
 import { CalendarConnector } from '../connectors/calendar.js';
 import { mandateSelf } from './self.js';
+import { createEgressGate, type EgressGate } from '../egress/index.js';
+import { GrantStore, SPEC_OF, createVault, endpointsOf, type Vault } from '../vault/index.js';
+import type { AccountView } from '../pipeline/services.js';
 import { startIdentity, type IdentityRuntime } from './identity.js';
 import { watchPolicy, type PolicyWatcher } from './watch.js';
 
 export interface Runtime {
   services: Services;
+  /** Real accounts: the vault of provider credentials (null when no provider has accounts). */
+  vault: Vault | null;
   sandbox: Sandbox | null;
   identity: IdentityRuntime;
   /** Fires when revocations or the config change (for notifications/tools/list_changed). */
@@ -84,6 +89,32 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       };
     }
 
+    // Real accounts: every provider with configured accounts is reached through the egress gate,
+    // which swaps each per-tool token for the account's credential from the vault.
+    const gated = (Object.keys(baseUrls) as UpstreamProvider[]).filter((p) => Object.keys(config.providers?.[p]?.accounts ?? {}).length > 0);
+    const vault = gated.length
+      ? createVault({ grants: new GrantStore(identity.secrets), endpoints: (p) => endpointsOf(SPEC_OF[p], config.providers?.[p]), logger })
+      : null;
+    const gates: Partial<Record<UpstreamProvider, EgressGate>> = {};
+    for (const p of gated) {
+      const verify = identity.upstreamVerifiers[p];
+      if (!verify) {
+        throw new ConfigError(`invalid config:\nproviders.${p}.accounts: real accounts need Mandate's embedded authorization server (leave "authorizationServer" out)`, '(config)');
+      }
+      gates[p] = createEgressGate({ provider: p, baseUrl: baseUrls[p], verify, vault: vault!, audit, logger });
+    }
+    const accounts = async (): Promise<AccountView[]> => {
+      const out: AccountView[] = [];
+      for (const p of gated) {
+        const names = Object.keys(services.config.providers?.[p]?.accounts ?? {});
+        for (const [i, name] of names.entries()) {
+          const v = await vault!.view(p, name).catch(() => null);
+          out.push({ provider: p, account: name, default: i === 0, connected: Boolean(v), identity: v ? v.identity.name && v.identity.name !== v.identity.id ? `${v.identity.id} (${v.identity.name})` : v.identity.id : null, scopes: v?.scopes ?? [] });
+        }
+      }
+      return out;
+    };
+
     const tools: readonly AnyTool[] = allTools;
     const toolByName = new Map(tools.map((t) => [t.name, t]));
     let version = policyVersion(config.agents, config.approvals);
@@ -96,16 +127,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       audit,
       tokens: identity.tokens,
       connectors: {
-        create(provider, tokens, signal, who) {
+        create(provider, tokens, signal, who, call) {
+          const gate = provider === 'mandate' ? undefined : gates[provider];
+          const via = gate && call?.account
+            ? { fetch: gate.fetchFor({ account: call.account, callId: call.callId, tool: call.tool, identity: who, onSent: call.onAccount }) }
+            : {};
           switch (provider) {
-            case 'slack': return new SlackConnector({ baseUrl: baseUrls.slack, tokens, signal });
-            case 'crm': return new CrmConnector({ baseUrl: baseUrls.crm, tokens, signal });
-            case 'calendar': return new CalendarConnector({ baseUrl: baseUrls.calendar, tokens, signal });
+            case 'slack': return new SlackConnector({ baseUrl: baseUrls.slack, tokens, signal, ...via });
+            case 'crm': return new CrmConnector({ baseUrl: baseUrls.crm, tokens, signal, ...via });
+            case 'calendar': return new CalendarConnector({ baseUrl: baseUrls.calendar, tokens, signal, ...via });
             // Mandate's own tools answer from this runtime's policy and store.
             case 'mandate': return mandateSelf(services, who);
           }
         },
       },
+      accounts,
       policyVersion: () => version,
       approvals: new ApprovalGate(
         { store, signer: homeReceiptSigner(home), logger },
@@ -127,6 +163,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closers.unshift(async () => policy.close());
     return {
       services,
+      vault,
       sandbox,
       identity,
       policy,

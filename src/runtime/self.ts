@@ -31,6 +31,7 @@ export function mandateSelf(services: Services, identity: Identity): MandateSelf
         actor_chain: identity.actorChain,
         read_only: services.config.agents[identity.agent]?.readOnly === true,
         tools,
+        accounts: (await services.accounts?.()) ?? [],
       };
     },
     async approvalStatus(approvalId) {

@@ -55,6 +55,8 @@ export interface SandboxResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** A body sent as is (an HTML consent page), instead of `body` as JSON. */
+  raw?: string;
 }
 
 export type Handler = (req: SandboxRequest) => Promise<SandboxResponse> | SandboxResponse;
@@ -169,7 +171,8 @@ export async function startEmulator(opts: StartOptions): Promise<Emulator> {
     }
     const headers = { 'content-type': 'application/json; charset=utf-8', ...(out.headers ?? {}) };
     res.writeHead(out.status, headers);
-    res.end(out.status === 204 || out.body === undefined ? undefined : JSON.stringify(out.body));
+    if (typeof out.raw === 'string') res.end(out.raw);
+    else res.end(out.status === 204 || out.body === undefined ? undefined : JSON.stringify(out.body));
   });
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise<void>((resolve, reject) => {

@@ -13,10 +13,9 @@ import { tokenError } from './errors.js';
 import { oauthClient, withRetry, type OAuthClientOptions } from './oauth.js';
 import type { ActorSource, SubjectSource } from './sources.js';
 
-/** The RFC 8693 grant type (the broker does not depend on the embedded server). */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-/** The token type of subject, actor and issued tokens. */
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from './grants.js';
+
+export { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT };
 
 /** What may be said about a per-tool token (audit records, logs): never the token itself. */
 export interface TokenInfo {

@@ -8,7 +8,7 @@ export const mandateWhoami = defineTool<MandateSelf, z.ZodObject, z.ZodObject>({
   description:
     'Tells which user this agent acts for, through which client, under which agent identity, and what it may do with each tool ' +
     '(allow, approve = a human approves each call, or deny), with the rule that decided and the limits on its calls (channels, ' +
-    'attendee domains, hours, deal stages, rate). Call it when unsure whether an action is permitted.',
+    'attendee domains, hours, deal stages, accounts, rate), and which provider accounts the tools can act in. Call it when unsure whether an action is permitted.',
   provider: 'mandate',
   access: 'read',
   scopes: [],
@@ -33,6 +33,18 @@ export const mandateWhoami = defineTool<MandateSelf, z.ZodObject, z.ZodObject>({
         }),
       )
       .describe('What this agent may do with each tool.'),
+    accounts: z
+      .array(
+        z.object({
+          provider: z.enum(['slack', 'crm', 'calendar']),
+          account: z.string().describe('The name a tool\'s `account` argument takes.'),
+          default: z.boolean().describe('Used when a call names no account.'),
+          connected: z.boolean(),
+          identity: z.string().nullable().describe('Whose account: Slack team, HubSpot portal, Google account.'),
+          scopes: z.array(z.string()).describe('Scopes the provider granted.'),
+        }),
+      )
+      .describe('Real provider accounts the tools can act in (empty in the sandbox).'),
   }),
   summarize: () => 'show who the agent acts for',
   handler: async (_args, ctx) => ctx.connector.whoami(),

@@ -17,6 +17,7 @@ export interface MandateSelf {
     actor_chain: string[];
     read_only: boolean;
     tools: ToolCapabilityView[];
+    accounts: Array<{ provider: 'slack' | 'crm' | 'calendar'; account: string; default: boolean; connected: boolean; identity: string | null; scopes: string[] }>;
   }>;
   approvalStatus(approvalId: string): Promise<{
     approval_id: string;

@@ -7,6 +7,9 @@ import { openStore } from '../../store/index.js';
 import { openSecretStore, describeBackend } from '../../secrets/index.js';
 import { describeStatus, inspectHome } from '../../config/permissions.js';
 import { terminalSafe as t } from '../../terminal.js';
+import { GrantStore, SPEC_OF, connectCommand, endpointsOf, identify } from '../../vault/index.js';
+import { neededScopes, toolsLacking } from './connect.js';
+import type { UpstreamProvider } from '../../resources.js';
 
 interface Check {
   name: string;
@@ -28,7 +31,7 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
         configOk = true;
         sandbox = isSandbox(config);
         issuer = config.authorizationServer?.issuer;
-        baseUrls = Object.values(config.providers ?? {}).map((p) => p!.baseUrl);
+        baseUrls = Object.values(config.providers ?? {}).map((p) => p?.baseUrl).filter((u): u is string => Boolean(u));
         return file ? `${file} is valid${sandbox ? ' (sandbox mode)' : ''}` : 'no config file: the sandbox runs with demo data';
       },
     },
@@ -84,6 +87,44 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
       },
     },
   ];
+  // One check per configured provider account: credential present, scopes against what the
+  // configured tools need (naming the tools that would fail), expiry, the provider reachable.
+  const accounts = (Object.keys(SPEC_OF) as UpstreamProvider[]).flatMap((p) => {
+    try {
+      const config = loadConfig(io.env).config;
+      return Object.keys(config.providers?.[p]?.accounts ?? {}).map((name) => ({ p, name, config }));
+    } catch {
+      return [];
+    }
+  });
+  for (const { p, name, config } of accounts) {
+    checks.push({
+      name: `account ${SPEC_OF[p].id}/${name}`,
+      run: async () => {
+        const secrets = await openSecretStore({ home: io.home });
+        const g = await new GrantStore(secrets).get(p, name);
+        if (!g) throw new Error(`not connected: run "${connectCommand(p, name)}"`);
+        const spec = SPEC_OF[p];
+        const lacking = toolsLacking(g.scopes, neededScopes(config, spec).byTool);
+        if (lacking.length) {
+          throw new Error(`${lacking.map((l) => `${l.tool} lacks ${l.missing.join(', ')}`).join('; ')}: add the scopes to your ${spec.label} app and run "${connectCommand(p, name)}"`);
+        }
+        const now = Math.floor(Date.now() / 1000);
+        const expiry = g.expiresAt === undefined ? 'does not expire' : g.expiresAt > now ? `access token valid ${Math.round((g.expiresAt - now) / 60)} more min` : g.refreshToken ? 'access token expired (refreshed on next use)' : 'expired';
+        if (g.expiresAt !== undefined && g.expiresAt <= now && !g.refreshToken) throw new Error(`the pasted token has expired: run "${connectCommand(p, name)}"`);
+        let reach = 'not probed (access token expired)';
+        if (g.expiresAt === undefined || g.expiresAt > now) {
+          try {
+            await identify(spec, endpointsOf(spec, config.providers?.[p]), g.accessToken);
+            reach = `${spec.label} reachable and accepts the credential`;
+          } catch (err) {
+            throw new Error(`${spec.label}: ${(err as Error).message}; if it persists, run "${connectCommand(p, name)}"`);
+          }
+        }
+        return `${g.identity.id}${g.identity.name && g.identity.name !== g.identity.id ? ` (${g.identity.name})` : ''}, ${g.method}, scopes ${g.scopes.join(' ') || '(not listed)'}; ${expiry}; ${reach}`;
+      },
+    });
+  }
   for (const c of checks) {
     try {
       println(io.stdout, `ok    ${c.name}: ${t(await c.run())}`);

@@ -8,6 +8,7 @@ import { deleteEvent, getEvent, insertEvent, listEvents, patchEvent, type Calend
 import { freeBusy } from './freebusy.js';
 import { seedCalendar } from './seed.js';
 import type { CalendarState } from './state.js';
+import { EmulatedOAuth, type EmulatedOAuthOptions } from '../oauth.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/calendar';
 /** Scopes each endpoint accepts (a token needs any one of them). */
@@ -25,14 +26,19 @@ export interface CalendarEmulatorOptions {
   port?: number;
   /** The emulator's clock: seeds data relative to it and stamps writes (default: real time). */
   now?: () => Date;
+  /** Google's own OAuth (`/o/oauth2/v2/auth`, `/token`, `/revoke`, `/tokeninfo`): the emulator then accepts the Google tokens it issued. */
+  oauth?: Omit<EmulatedOAuthOptions, 'provider' | 'identity'> & { identity?: Partial<EmulatedOAuthOptions['identity']> };
 }
 
 /** A running Calendar emulator with its live state. */
-export type CalendarEmulator = Emulator & { state: CalendarState };
+export type CalendarEmulator = Emulator & { state: CalendarState; oauth: EmulatedOAuth | null };
 
 /** Starts the Calendar emulator on 127.0.0.1 with freshly seeded demo data. */
 export async function startCalendarEmulator(options: CalendarEmulatorOptions = {}): Promise<CalendarEmulator> {
-  const verifier = options.verifier ?? presenceVerifier;
+  const oauth = options.oauth
+    ? new EmulatedOAuth({ ...options.oauth, provider: 'google', identity: { id: 'dana@example.com', email: 'dana@example.com', user: '104872263957381234567', ...options.oauth.identity } })
+    : null;
+  const verifier = options.verifier ?? oauth?.verifier ?? presenceVerifier;
   const now = options.now ?? (() => new Date());
   const env: CalendarEnv = { state: seedCalendar(now()), now };
 
@@ -55,6 +61,7 @@ export async function startCalendarEmulator(options: CalendarEmulatorOptions = {
     .on('PATCH', `${events}/:eventId`, guard(CALENDAR_ENDPOINT_SCOPES.write, patchEvent))
     .on('DELETE', `${events}/:eventId`, guard(CALENDAR_ENDPOINT_SCOPES.write, deleteEvent))
     .on('POST', `${CALENDAR_BASE_PATH}/freeBusy`, guard(CALENDAR_ENDPOINT_SCOPES.freeBusy, freeBusy));
+  oauth?.mount(router);
 
   const emulator = await startEmulator({
     router,
@@ -63,5 +70,5 @@ export async function startCalendarEmulator(options: CalendarEmulatorOptions = {
     faultBody: E.faultBody,
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
-  return Object.assign(emulator, { state: env.state });
+  return Object.assign(emulator, { state: env.state, oauth });
 }

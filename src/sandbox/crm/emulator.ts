@@ -6,6 +6,7 @@ import { Router, presenceVerifier, startEmulator } from '../http.js';
 import { authFailure, contactExists, faultBody, invalidJson, invalidProperties, objectNotFound, resourceNotFound, validationError } from './errors.js';
 import { parseSearch, runSearch } from './search.js';
 import { seedCrm } from './seed.js';
+import { EmulatedOAuth, type EmulatedOAuthOptions } from '../oauth.js';
 import type { CrmObjectType, CrmState, StoredObject } from './store.js';
 import {
   ASSOCIATION_TYPE_IDS, OBJECT_TYPES, TYPES, applyProperties, associate, contactByEmail, createObject, listParam, present, validateProperties,
@@ -28,19 +29,25 @@ export interface CrmEmulatorOptions {
   now?: () => Date;
   /** Start from this state instead of the seed. */
   state?: CrmState;
+  /** HubSpot's own OAuth (`/oauth/authorize`, `/oauth/v1/token`): the emulator then accepts the HubSpot tokens it issued. */
+  oauth?: Omit<EmulatedOAuthOptions, 'provider' | 'identity'> & { identity?: Partial<EmulatedOAuthOptions['identity']> };
 }
 
 /** A running CRM emulator; `state` is live (writes show in it, and edits to it show in reads). */
-export type CrmEmulator = Emulator & { state: CrmState };
+export type CrmEmulator = Emulator & { state: CrmState; oauth: EmulatedOAuth | null };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Starts the HubSpot CRM emulator on 127.0.0.1 (an ephemeral port unless told). */
 export async function startCrmEmulator(options: CrmEmulatorOptions = {}): Promise<CrmEmulator> {
-  const verifier = options.verifier ?? presenceVerifier;
+  const oauth = options.oauth
+    ? new EmulatedOAuth({ ...options.oauth, provider: 'hubspot', identity: { id: '20240601', name: 'mandate-demo.hubspot.com', user: '7001', email: 'dana@example.com', ...options.oauth.identity } })
+    : null;
+  const verifier = options.verifier ?? oauth?.verifier ?? presenceVerifier;
   const now = options.now ?? (() => new Date());
   const state = options.state ?? seedCrm();
   const router = new Router();
+  oauth?.mount(router);
 
   const guard = (scope: string, handle: (req: SandboxRequest) => SandboxResponse): Handler => async (req) => {
     const check = await verifier(req.token, [scope]);
@@ -66,7 +73,7 @@ export async function startCrmEmulator(options: CrmEmulatorOptions = {}): Promis
     faultBody,
     port: options.port,
   });
-  return Object.assign(emulator, { state });
+  return Object.assign(emulator, { state, oauth });
 }
 
 /** `GET /crm/v3/objects/{type}`: records in ID order; `after` is the ID to resume from. */

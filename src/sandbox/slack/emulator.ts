@@ -8,6 +8,7 @@ import { SLACK_METHODS } from './methods.js';
 import type { Params, SlackAnswer } from './methods.js';
 import { createSlackSeed } from './seed.js';
 import type { SlackState } from './seed.js';
+import { EmulatedOAuth, type EmulatedOAuthOptions } from '../oauth.js';
 
 export interface SlackEmulatorOptions {
   /** How bearer tokens are checked (default: any present token is accepted). */
@@ -17,10 +18,15 @@ export interface SlackEmulatorOptions {
   now?: () => Date;
   /** Starting workspace (default: a fresh copy of the demo seed). */
   state?: SlackState;
+  /**
+   * Slack's own OAuth (`oauth/v2/authorize`, `oauth.v2.access` with rotation): the emulator then
+   * stands for a real workspace and accepts the Slack tokens it issued (unless `verifier` is given).
+   */
+  oauth?: Omit<EmulatedOAuthOptions, 'provider' | 'identity'> & { identity?: Partial<EmulatedOAuthOptions['identity']> };
 }
 
 /** A running Slack emulator and the workspace it serves. */
-export type SlackEmulator = Emulator & { state: SlackState };
+export type SlackEmulator = Emulator & { state: SlackState; oauth: EmulatedOAuth | null };
 
 const answer = (body: SlackAnswer, status = 200): SandboxResponse => ({ status, body });
 
@@ -72,13 +78,36 @@ function callerOf(state: SlackState, claims: Record<string, unknown>): string {
 /** Starts the Slack emulator on 127.0.0.1 (ephemeral port unless told). */
 export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Promise<SlackEmulator> {
   const state = options.state ?? createSlackSeed();
-  const verifier = options.verifier ?? presenceVerifier;
+  const oauth = options.oauth
+    ? new EmulatedOAuth({
+        ...options.oauth, provider: 'slack',
+        identity: { id: 'T0MANDATE1', name: 'Mandate Demo', user: state.demoUserId, ...options.oauth.identity },
+      })
+    : null;
+  const verifier = options.verifier ?? oauth?.verifier ?? presenceVerifier;
   const now = options.now ?? (() => new Date());
   const unknownMethod = (name?: string): SandboxResponse =>
     answer({ ok: false, error: 'unknown_method', ...(name ? { req_method: name } : {}) }, 404);
 
   const router = new Router().on('ANY', '/api/:method', async (req) => {
     const name = req.params.method!;
+    if (name === 'oauth.v2.access' && oauth) return oauth.slackAccess(readParams(req) ?? {});
+    if (name === 'auth.test') {
+      const params = readParams(req) ?? {};
+      const check = await verifier(req.token ?? params.token, []);
+      if (!check.ok) return answer(slackAuthError(check, []));
+      const c = check.claims;
+      const team = typeof c.team_id === 'string' ? { id: c.team_id, name: typeof c.team_name === 'string' ? c.team_name : c.team_id } : oauth?.opts.identity ?? { id: 'T0MANDATE1', name: 'Mandate Demo' };
+      const user = callerOf(state, check.claims);
+      return {
+        status: 200,
+        body: {
+          ok: true, url: `https://${(team.name ?? team.id).toLowerCase().replace(/[^a-z0-9]+/g, '-')}.slack.com/`, team: team.name ?? team.id, user, team_id: team.id, user_id: user,
+          ...(c.bot === true ? { bot_id: 'B0MANDATE1' } : {}), is_enterprise_install: false,
+        },
+        headers: { 'x-oauth-scopes': check.scopes.join(',') },
+      };
+    }
     const method = Object.hasOwn(SLACK_METHODS, name) ? SLACK_METHODS[name] : undefined;
     if (!method) return unknownMethod(name);
     const params = readParams(req);
@@ -91,6 +120,7 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     return answer(method.run({ params, caller: callerOf(state, check.claims), state, now }));
   });
 
+  oauth?.mount(router);
   const emulator = await startEmulator({
     router,
     notFound: (req) => unknownMethod(req.path.startsWith('/api/') ? req.path.slice(5) : undefined),
@@ -98,5 +128,5 @@ export async function startSlackEmulator(options: SlackEmulatorOptions = {}): Pr
     faultBody: slackFaultBody,
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
-  return Object.assign(emulator, { state });
+  return Object.assign(emulator, { state, oauth });
 }
