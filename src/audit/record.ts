@@ -66,6 +66,11 @@ export interface AuditRecord {
    * the hashed text too, so records written before receipts existed keep their hash.
    */
   receipt?: string;
+  /**
+   * The provider account a call acted in and whose it is (`work: T0WORK (Acme)`), only on
+   * records of calls to a real account; never its credential. Absent (and unhashed) otherwise.
+   */
+  account?: string;
   token: AuditTokenInfo | null;
   /** SHA-256 of the canonical arguments as received (before redaction). */
   args_digest: string | null;
@@ -115,6 +120,7 @@ export const auditInputSchema = z.strictObject({
   approval_id: str,
   approver: str,
   receipt: str,
+  account: str,
   token: z
     .strictObject({
       jti: z.string().nullable(),
@@ -131,7 +137,7 @@ export const auditInputSchema = z.strictObject({
   duration_ms: z.number().finite().nullable().optional(),
 });
 
-const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'args_digest', 'outcome', 'error_code'] as const;
+const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'account', 'args_digest', 'outcome', 'error_code'] as const;
 const INPUT_KEYS = new Set(Object.keys(auditInputSchema.shape));
 const EVENTS = new Set<string>(AUDIT_EVENTS);
 const ACCESS = new Set<unknown>(['read', 'write', 'destructive', null, undefined]);
@@ -180,7 +186,7 @@ export function isPlainValidAuditInput(input: unknown): boolean {
   return i.args === undefined || isJson(i.args);
 }
 
-/** Validates an input and fills every absent field with `null` (but `receipt`, left out when absent). Throws a ZodError when invalid. */
+/** Validates an input and fills every absent field with `null` (but the optional ones, `receipt` and `account`, left out when absent). Throws a ZodError when invalid. */
 export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
   const i = isPlainValidAuditInput(input) ? input : auditInputSchema.parse(input);
   const out: NormalizedAuditInput = {
@@ -207,13 +213,14 @@ export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
     duration_ms: i.duration_ms ?? null,
   };
   if (i.receipt != null) out.receipt = i.receipt;
+  if (i.account != null) out.account = i.account;
   return out;
 }
 
 /** Every field of a record, in the contract's order (how records are shown and exported). */
 export const RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
   'call_id', 'seq', 'ts', 'event', 'tool', 'access', 'user', 'client', 'agent', 'actor_chain', 'session_id',
-  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'token', 'args_digest',
+  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'account', 'token', 'args_digest',
   'args', 'outcome', 'error_code', 'duration_ms', 'prev_hash', 'hash',
 ];
 
@@ -221,21 +228,21 @@ export const RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
 export const HASHED_FIELDS: readonly (keyof AuditRecord)[] = RECORD_FIELDS.filter((f) => f !== 'hash').sort();
 
 const KEY_PREFIX = HASHED_FIELDS.map((k, i) => (i === 0 ? '{' : ',') + JSON.stringify(k) + ':');
-/** The one optional field: hashed only when set. */
-const RECEIPT_AT = HASHED_FIELDS.indexOf('receipt');
+/** The optional fields: hashed only when set, so records written before they existed keep their hash. */
+const OPTIONAL_AT = new Set(['receipt', 'account'].map((f) => HASHED_FIELDS.indexOf(f as keyof AuditRecord)));
 
 /**
  * The text a record's hash covers: the canonical JSON (RFC 8785) of the record without
  * `hash`. Built field by field in canonical key order (the same bytes as `canonicalJson`,
  * without sorting each time); a missing field throws, so a malformed record never verifies.
- * `receipt` alone may be absent (or null): it is then left out, as `canonicalJson` leaves out
- * an absent key.
+ * `receipt` and `account` alone may be absent (or null): they are then left out, as
+ * `canonicalJson` leaves out an absent key.
  */
 export function canonicalRecordText(record: Omit<AuditRecord, 'hash'>): string {
   let text = '';
   for (let i = 0; i < HASHED_FIELDS.length; i++) {
     const value = (record as Record<string, unknown>)[HASHED_FIELDS[i]!];
-    if (i === RECEIPT_AT && value == null) continue;
+    if (value == null && OPTIONAL_AT.has(i)) continue;
     if (value === undefined) throw new Error(`audit record has no ${HASHED_FIELDS[i]} field`);
     // Strings and null are most fields: skip the general serialiser for them.
     text += KEY_PREFIX[i] + (value === null ? 'null' : typeof value === 'string' ? JSON.stringify(value) : canonicalJson(value));

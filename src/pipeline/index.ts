@@ -304,7 +304,8 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
     args_digest: c.digest ?? null,
     args: (c.displayArgs as Record<string, unknown> | undefined) ?? null,
     // Real accounts: the account and whose it is (team, portal, Google account), never its credential.
-    reason: c.account?.identity ? `account ${c.account.name}: ${c.account.identity}` : null,
+    ...(c.account ? { account: c.account.identity ? `${c.account.name}: ${c.account.identity}` : c.account.name } : {}),
+    reason: null,
     outcome: null,
     error_code: null,
     duration_ms: fields.event === 'received' ? null : Date.now() - c.startedAt,

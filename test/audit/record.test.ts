@@ -3,7 +3,7 @@
 // normalized record: random inputs, valid and broken, decide that.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AUDIT_EVENTS, auditInputSchema, canonicalRecordText, isPlainValidAuditInput, normalizeAuditInput } from '../../src/audit/record.js';
+import { AUDIT_EVENTS, auditInputSchema, canonicalRecordText, hashRecord, isPlainValidAuditInput, normalizeAuditInput } from '../../src/audit/record.js';
 import { canonicalJson } from '../../src/audit/canonical.js';
 
 const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(fc.option(arb, { nil: null }), { nil: undefined });
@@ -31,6 +31,7 @@ const input = fc.record(
     duration_ms: fieldOr(maybe(fc.double())),
     outcome: fieldOr(maybe(fc.string())),
     receipt: fieldOr(maybe(fc.string())),
+    account: fieldOr(maybe(fc.string())),
   },
   { requiredKeys: ['call_id', 'event', 'tool'] },
 ).chain((base) => fc.oneof({ weight: 8, arbitrary: fc.constant(base) }, { weight: 1, arbitrary: fc.constant({ ...base, unknown_key: 1 }) }));
@@ -60,11 +61,13 @@ describe('audit input normalization', () => {
     expect(() => normalizeAuditInput({ call_id: 'c', event: 'received', tool: 't', surprise: 1 } as never)).toThrow(/surprise/);
   });
 
-  it('fills absent fields with null and an absent actor chain with []; an absent receipt stays absent', () => {
+  it('fills absent fields with null and an absent actor chain with []; an absent receipt or account stays absent', () => {
     const r = normalizeAuditInput({ call_id: 'c', event: 'received', tool: 't' });
     expect(r).toMatchObject({ call_id: 'c', user: null, token: null, args: null, actor_chain: [], duration_ms: null });
-    expect(Object.keys(r).sort()).toEqual(Object.keys(auditInputSchema.shape).filter((k) => k !== 'receipt').sort());
+    expect(Object.keys(r).sort()).toEqual(Object.keys(auditInputSchema.shape).filter((k) => k !== 'receipt' && k !== 'account').sort());
     expect('receipt' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', receipt: null })).toBe(false);
+    expect('account' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', account: null })).toBe(false);
+    expect(normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', account: 'work: T0WORK' }).account).toBe('work: T0WORK');
     expect(normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', receipt: 'sha256:ab' }).receipt).toBe('sha256:ab');
   });
 
@@ -75,5 +78,9 @@ describe('audit input normalization', () => {
     expect(canonicalRecordText(plain)).not.toContain('receipt');
     const withReceipt = { ...plain, receipt: 'sha256:' + 'e'.repeat(64) };
     expect(canonicalRecordText(withReceipt)).toBe(canonicalJson(withReceipt));
+    expect(canonicalRecordText(plain)).not.toContain('account');
+    const withAccount = { ...withReceipt, account: 'work: T0WORK (Work)' };
+    expect(canonicalRecordText(withAccount)).toBe(canonicalJson(withAccount));
+    expect(hashRecord(withAccount)).not.toBe(hashRecord(withReceipt));
   });
 });

@@ -134,7 +134,8 @@ export function formatAuditLine(r: AuditRecord): string {
       return `${head}  policy ${t(r.policy_version ?? '-')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
     default: {
       const outcome = t(r.outcome ?? '-') + (r.error_code ? ` (${t(r.error_code)})` : '');
-      return `${head}  ${target}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}`;
+      const account = r.account ? ` [${t(r.account)}]` : '';
+      return `${head}  ${target}${account}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}`;
     }
   }
 }
