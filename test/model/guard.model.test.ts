@@ -491,7 +491,7 @@ describe('the guard, against its model', () => {
           }
         },
       ),
-      { numRuns: RUNS, seed: SEED, verbose: 1, endOnFailure: false },
+      { numRuns: RUNS, seed: SEED, verbose: 0 },
     );
     // eslint-disable-next-line no-console
     console.log(`guard model: outcomes seen ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
