@@ -132,13 +132,14 @@ export function hashValue(v: JsonValue): string {
   return `sha256:${sha256Hex(typeof v === 'string' ? v : canonicalJson(v))}`;
 }
 
-/** `mask`: `d***@example.com` for an e-mail address, else the first 3 characters (fewer for short values) and `…`. */
+/** `mask`: `d***@example.com` for an e-mail address, else the first 3 characters (fewer for short values) and `…`; never a whole value (or local part). */
 export function maskValue(v: JsonValue): JsonValue {
   if (v === null) return null;
   if (typeof v === 'object' || typeof v === 'boolean') return '[masked]';
   const s = String(v);
-  const email = /^([^@\s])[^@\s]*@([^@\s]+)$/.exec(s);
-  if (email) return `${email[1]}***@${email[2]}`;
+  const email = /^([^@\s]+)@([^@\s]+)$/.exec(s);
+  // A one-character local part is not shown at all: its first character would be all of it.
+  if (email) return `${email[1]!.length > 1 ? email[1]![0] : ''}***@${email[2]}`;
   return `${s.slice(0, Math.min(3, Math.floor(s.length / 2)))}…`;
 }
 
@@ -154,6 +155,7 @@ export function rulesForTool(tool: string, rules: AuditRedactConfig | undefined)
 }
 
 function specificity(pattern: string): number {
+  // Stryker disable next-line ArithmeticOperator: only the order of specificities matters, and any shift of every prefix keeps it
   return pattern.endsWith('*') ? pattern.length - 1 : Number.MAX_SAFE_INTEGER;
 }
 

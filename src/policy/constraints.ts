@@ -74,7 +74,9 @@ function checkHours(args: Record<string, unknown>, hours: string): Violation | u
   const window = parseHours(hours);
   const refuse = (why: string): Violation => ({ constraint: 'hours', reason: `${why}; allowed hours: ${hours}` });
   if (!window) return refuse('the allowed hours cannot be read'); // unreachable after config validation
-  const zone = typeof args.timeZone === 'string' && isTimeZone(args.timeZone) ? args.timeZone : window.timeZone;
+  // The event's own zone: `time_zone` as calendar_create_event takes it (`timeZone`, Google's spelling, too).
+  const own = args.time_zone ?? args.timeZone;
+  const zone = typeof own === 'string' && isTimeZone(own) ? own : window.timeZone;
   const start = args.start === undefined ? undefined : resolveEventTime(args.start, zone);
   const end = args.end === undefined ? undefined : resolveEventTime(args.end, zone);
   if (start === 'all-day' || end === 'all-day') return refuse('an all-day event is outside the allowed hours');

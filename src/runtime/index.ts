@@ -50,6 +50,8 @@ export interface RuntimeOptions {
   authzPort?: number;
   /** The config file to watch for edits (null: none). */
   configFile?: string | null;
+  /** How often the config file and the revocations are looked at, in ms (default 1000; tests go faster). */
+  policyPollMs?: number;
   /**
    * Resolve before the authorization server is up (stdio: answer the client at once; the
    * first tool call that needs a token waits for it). Default: resolve once everything runs.
@@ -150,7 +152,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     };
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({
-      store, configFile: opts.configFile ?? null, logger,
+      store, configFile: opts.configFile ?? null, logger, intervalMs: opts.policyPollMs,
       apply: (next) => {
         services.config = next;
         version = policyVersion(next.agents, next.approvals);

@@ -113,7 +113,7 @@ describe('per-tool rules (audit.redact)', () => {
 
   test('arrays along a path apply the rule to every element', () => {
     const out = redactArgs('calendar_create_event', { attendees: [{ email: 'a@x.org' }, { email: 'bob@y.org', optional: true }] }, rules);
-    expect(out).toEqual({ attendees: [{ email: 'a***@x.org' }, { email: 'b***@y.org', optional: true }] });
+    expect(out).toEqual({ attendees: [{ email: '***@x.org' }, { email: 'b***@y.org', optional: true }] });
   });
 
   test('other tools are untouched by these rules, and secrets go even without rules', () => {
