@@ -2,7 +2,7 @@
 // call on or ends it with a contract error. Every end writes its audit record durably before
 // the result goes back.
 import { newCallId } from './call-id.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { AnyTool } from '../../tools/define.js';
 import type { Identity } from '../identity/types.js';
 import type { Services, TokenInfo } from './services.js';
