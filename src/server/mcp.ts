@@ -31,6 +31,12 @@ function clientCapabilitiesOf(server: Server, ctx: ServerContext): ClientCapabil
   return isModernRequest(ctx) ? (envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) : server.getClientCapabilities();
 }
 
+/** The `requestState` the client echoed, as sent (no SDK verify hook: the pipeline opens it and audits a refusal). */
+function rawRequestState(ctx: ServerContext): string | undefined {
+  const state = ctx.mcpReq.requestState() as unknown;
+  return typeof state === 'string' ? state : undefined;
+}
+
 /** The request's `_meta` envelope (2026-07-28), keyed by its reserved `io.modelcontextprotocol/…` names. */
 function envelopeOf(ctx: ServerContext): Record<string, unknown> {
   return (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
@@ -155,6 +161,14 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
             ).catch(() => ({ action: 'cancel' as const, content: undefined }));
             if (r.action === 'accept') return r.content?.confirm === true ? 'accept' : 'decline';
             return r.action;
+          }
+        : undefined,
+      input: modern
+        ? {
+            responses: ctx.mcpReq.inputResponses,
+            state: rawRequestState(ctx),
+            form: !!clientCaps?.elicitation && (!!clientCaps.elicitation.form || !clientCaps.elicitation.url),
+            url: !!clientCaps?.elicitation?.url,
           }
         : undefined,
     });
