@@ -24,7 +24,7 @@ afterAll(async () => { await proxy?.close(); await m?.close(); });
 
 describe.each([
   ['2026-07-28', 'MCP26-DISCOVER MCP26-META MCP26-HEADERS'],
-  ['2025-11-25', 'MCP-HTTP-SESSION MCP-HTTP-ORIGIN'],
+  ['2025-11-25', 'MCP-HTTP-SESSION MCP-HTTP-ORIGIN MCP-SSE-RESUME'],
 ])('conformance server --requirements %s', (revision, ids) => {
   it(`${ids}: every required scenario passes, but those needing the suite's fixtures (listed with reasons)`, async () => {
     const run = await runConformance(['server', '--url', `${proxy.url}/mcp`, '--requirements', revision, '--expected-failures', baseline, '--timeout', '15000'], 180_000);
