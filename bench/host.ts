@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import type { AnyTool } from '../tools/define.js';
 import { parseConfig } from '../src/config/load.js';
 import { createLogger } from '../src/log.js';

@@ -1,7 +1,7 @@
 // The contract's error codes, one class each, and the one function that turns any error
 // into the short, safe tool result a model sees. Detailed causes go to the audit record
 // and the log (`detail`), never to the result.
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 
 export const ERROR_CODES = [
   'invalid_arguments',

@@ -1,6 +1,7 @@
 // What the standards Mandate claims demand, one ID each (as in shared/design/REQUIREMENTS.md).
 // Tests cite an ID in their name; requirements.test.ts fails when an ID has no test.
 const MCP = 'https://modelcontextprotocol.io/specification/2025-11-25';
+const MCP26 = 'https://modelcontextprotocol.io/specification/2026-07-28';
 
 export const REQUIREMENTS: Record<string, string> = {
   'MCP-AUTH-PRM': `${MCP}/basic/authorization#authorization-server-discovery`,
@@ -33,4 +34,12 @@ export const REQUIREMENTS: Record<string, string> = {
   'REV-7009': 'https://www.rfc-editor.org/rfc/rfc7009#section-2.2',
   'INTRO-7662': 'https://www.rfc-editor.org/rfc/rfc7662#section-2.2',
   'PRM-9728': 'https://www.rfc-editor.org/rfc/rfc9728#section-3',
+  'MCP26-DISCOVER': `${MCP26}/basic/lifecycle`,
+  'MCP26-META': `${MCP26}/basic/index#meta`,
+  'MCP26-HEADERS': `${MCP26}/basic/transports#standard-mcp-request-headers`,
+  'MCP26-MRTR': `${MCP26}/basic/utilities/input-required`,
+  'MCP-SSE-RESUME': `${MCP}/basic/transports#resumability-and-redelivery`,
+  'AUTH-STEPUP': `${MCP}/basic/authorization#scope-challenge-handling`,
+  'AUTH-CIMD': 'https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/',
+  'AUTH-ISS-9207': 'https://www.rfc-editor.org/rfc/rfc9207#section-2',
 };

@@ -1,7 +1,7 @@
 // What a tool is: a definition plus a handler that maps arguments to one upstream request.
 // Annotations are derived from `access`, never written by hand.
 import { z } from 'zod';
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { Logger } from '../src/log.js';
 import { RESOURCES } from '../src/resources.js';
 

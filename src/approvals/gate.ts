@@ -74,6 +74,21 @@ export class ApprovalGate {
   }
 
   async pass(req: GateRequest): Promise<GateOutcome> {
+    const begun = await this.begin(req);
+    if (begun.status !== 'open') return begun;
+    let approval = begun.approval;
+    if (req.elicit) {
+      const answer = await req.elicit(approval.summary);
+      if (answer === 'accept' || answer === 'decline') approval = await this.decideInClient(approval, answer, req.identity);
+    }
+    return this.wait(req, approval);
+  }
+
+  /**
+   * The first half of `pass`: spends an approval already given for this very call, reports a
+   * denial once, or finds (or records) the open request a human must answer.
+   */
+  async begin(req: GateRequest): Promise<GateOutcome | { status: 'open'; approval: Approval }> {
     const { identity, tool, argsDigest } = req;
     const consumed = await this.store.consumeApproval(this.query(req));
     if (consumed) return { status: 'approved', approval: consumed };
@@ -84,44 +99,51 @@ export class ApprovalGate {
 
     await this.store.expireApprovals(this.now());
     const open = (await this.store.listApprovals({ status: 'pending', agent: identity.agent })).find((a) => sameRequest(a, req));
-    let approval = open;
-    if (!approval) {
-      const created = this.now();
-      approval = await this.store.createApproval({
-        approval_id: `apr_${ulid()}`,
-        call_id: req.callId,
-        user: identity.user,
-        agent: identity.agent,
-        client: identity.client,
-        tool: tool.name,
-        args_digest: argsDigest,
-        args: req.displayArgs,
-        // The summary quotes raw arguments: token-shaped text in them is scrubbed as in the audit trail.
-        summary: scrubTokens(tool.summarize(req.args as never)),
-        created_at: created.toISOString(),
-        expires_at: new Date(created.getTime() + this.opts.ttlSeconds * 1000).toISOString(),
-      });
-      await req.onRequested?.(approval);
-    }
+    if (open) return { status: 'open', approval: open };
+    const created = this.now();
+    const approval = await this.store.createApproval({
+      approval_id: `apr_${ulid()}`,
+      call_id: req.callId,
+      user: identity.user,
+      agent: identity.agent,
+      client: identity.client,
+      tool: tool.name,
+      args_digest: argsDigest,
+      args: req.displayArgs,
+      // The summary quotes raw arguments: token-shaped text in them is scrubbed as in the audit trail.
+      summary: scrubTokens(tool.summarize(req.args as never)),
+      created_at: created.toISOString(),
+      expires_at: new Date(created.getTime() + this.opts.ttlSeconds * 1000).toISOString(),
+    });
+    await req.onRequested?.(approval);
+    return { status: 'open', approval };
+  }
 
-    if (req.elicit) {
-      const answer = await req.elicit(approval.summary);
-      if (answer === 'accept' || answer === 'decline') {
-        try {
-          ({ approval } = await decideApproval(this.deps, approval.approval_id, {
-            decision: answer === 'accept' ? 'approved' : 'rejected',
-            approver: `user:${identity.user}`,
-            method: 'elicitation',
-            reason: answer === 'decline' ? 'declined in the MCP client' : null,
-          }));
-        } catch (err) {
-          // Decided (or expired) meanwhile through another channel: that decision stands.
-          if (!(err instanceof StoreError) || (err.code !== 'not_pending' && err.code !== 'expired')) throw err;
-          approval = (await this.store.getApproval(approval.approval_id)) ?? approval;
-        }
-      }
+  /** The user's answer in their MCP client (trusted elicitation), as a signed decision. */
+  async decideInClient(approval: Approval, answer: 'accept' | 'decline', identity: Identity): Promise<Approval> {
+    try {
+      return (await decideApproval(this.deps, approval.approval_id, {
+        decision: answer === 'accept' ? 'approved' : 'rejected',
+        approver: `user:${identity.user}`,
+        method: 'elicitation',
+        reason: answer === 'decline' ? 'declined in the MCP client' : null,
+      })).approval;
+    } catch (err) {
+      // Decided (or expired) meanwhile through another channel: that decision stands.
+      if (!(err instanceof StoreError) || (err.code !== 'not_pending' && err.code !== 'expired')) throw err;
+      return (await this.store.getApproval(approval.approval_id)) ?? approval;
     }
+  }
+
+  /** Waits (up to approvals.waitSeconds) for a decision on `approval` and spends it if given. */
+  async wait(req: GateRequest, approval: Approval): Promise<GateOutcome> {
     return this.waitForDecision(req, approval);
+  }
+
+  /** The approval `id`, if it was asked for exactly this call. */
+  async find(req: GateRequest, id: string): Promise<Approval | null> {
+    const a = await this.store.getApproval(id);
+    return a && sameRequest(a, req) ? a : null;
   }
 
   private async unreportedRejection(req: GateRequest): Promise<Approval | null> {

@@ -1,7 +1,7 @@
 // The embedded server's oidc-provider configuration, in one place: JWT access tokens only for
 // the Mandate MCP resource (upstream APIs get tokens only through the exchange grant), PKCE
 // required, client credentials, refresh tokens, introspection, revocation and open dynamic
-// registration (for the MCP Inspector), our own sign-in and consent pages, and every
+// registration (for the MCP Inspector) and Client ID Metadata Documents, our own sign-in and consent pages, and every
 // development default replaced so oidc-provider prints nothing at run time.
 import type { Account, AdapterFactory, Configuration, Grant, KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log.js';
@@ -155,6 +155,20 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
       registration: { enabled: true },
+      // Client ID Metadata Documents (AUTH-CIMD): a client_id that is an https URL names its own
+      // metadata. oidc-provider fetches it with a 2.5 s timeout, a 5 KiB limit and no redirects,
+      // refuses special-use addresses (see `fetch` below for loopback), and requires the
+      // document's client_id to equal its URL and the redirect_uri to be one it lists. Such a
+      // client is treated as one registered at run time: sign-in and refresh, MCP resource only.
+      clientIdMetadataDocument: {
+        enabled: true,
+        ack: 'draft-02',
+        allowFetch: (_ctx, clientId) => URL.parse(clientId)?.protocol === 'https:',
+        allowClient: (_ctx, client) => {
+          const grants = client.grantTypes ?? [];
+          return grants.every((g) => (DYNAMIC_CLIENT_GRANTS as readonly string[]).includes(g));
+        },
+      },
       rpInitiatedLogout: { enabled: false },
       resourceIndicators: {
         enabled: true,
@@ -182,6 +196,17 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
           if (actor && actor !== token.clientId) parts.payload.act = { sub: actor };
         },
       },
+    },
+    // This embedded server runs on the user's machine (the sandbox): a metadata document on a
+    // loopback address is fetched (still over https); every other special-use address stays
+    // refused by oidc-provider's own guard.
+    fetch: (url, options) => {
+      const host = new URL(url).hostname;
+      if (host === '127.0.0.1' || host === '[::1]' || host === 'localhost') {
+        const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+        return globalThis.fetch(url, rest);
+      }
+      return globalThis.fetch(url, options);
     },
     pkce: { required: () => true },
     ttl: {

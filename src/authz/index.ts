@@ -183,6 +183,18 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
 
   let hosts = new Set<string>();
   let origin = '';
+  /**
+   * An authorization request without `scope` asks for the MCP resource's one scope (RFC 6749
+   * §3.3: a pre-defined default), as clients that follow only the protected resource
+   * metadata (the conformance suite's, some MCP clients) send none.
+   */
+  const defaultScope = (req: http.IncomingMessage) => {
+    if (req.method !== 'GET' || !req.url?.startsWith('/auth?')) return;
+    const url = new URL(req.url, 'http://authz.invalid');
+    if (url.searchParams.has('scope')) return;
+    url.searchParams.set('scope', MCP_SCOPE);
+    req.url = `${url.pathname}${url.search}`;
+  };
   const server = http.createServer((req, res) => {
     // DNS rebinding: a page on another name that resolves here must not reach sign-in or consent.
     // A consent is posted by its own page only (a loopback page elsewhere cannot submit one).
@@ -192,6 +204,7 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
       res.writeHead(403, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ error: 'access_denied', error_description: refusal }));
       return;
     }
+    defaultScope(req);
     interactions(req, res)
       .then((handled) => {
         if (!handled) callback!(req, res);

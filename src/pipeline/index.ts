@@ -2,7 +2,7 @@
 // call on or ends it with a contract error. Every end writes its audit record durably before
 // the result goes back.
 import { newCallId } from './call-id.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { inputRequired, inputResponse, ProtocolError, ProtocolErrorCode, type CallToolResult, type InputRequiredResult } from '@modelcontextprotocol/server';
 import type { AnyTool } from '../../tools/define.js';
 import type { Identity } from '../identity/types.js';
 import type { Services, TokenInfo } from './services.js';
@@ -18,6 +18,8 @@ import {
 } from '../errors.js';
 import { validateArguments, validateOutput } from './validate.js';
 import { terminalSafeName } from '../terminal.js';
+import { RequestStateRefused } from '../approvals/request-state.js';
+import type { Approval } from '../store/types.js';
 
 /** What the transport knows about one `tools/call` request. */
 export interface CallRequest {
@@ -27,6 +29,28 @@ export interface CallRequest {
   signal: AbortSignal;
   progress?: (progress: number, message: string) => Promise<void>;
   elicit?: (summary: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /**
+   * A 2026-07-28 request: a human's approval is asked through an input-required result (a
+   * URL-mode elicitation to the approval console, or a form where elicitation is trusted),
+   * and the retry brings back the sealed `requestState` and the client's `inputResponses`.
+   */
+  input?: {
+    responses?: Record<string, unknown>;
+    state?: string;
+    /** The client declared form (`form`) and URL-mode (`url`) elicitation in this request. */
+    form: boolean;
+    url: boolean;
+  };
+}
+
+/** The key of the one input request an approval asks for. */
+export const APPROVAL_INPUT = 'approval';
+
+/** Ends a call with an input-required result (not an error: the client answers and retries). */
+class InputNeeded extends Error {
+  constructor(readonly result: InputRequiredResult) {
+    super('input required');
+  }
 }
 
 /** The state of a call as it moves through the steps. */
@@ -69,7 +93,7 @@ const STEPS: ReadonlyArray<[name: string, step: Step]> = [
 ];
 
 /** Runs one tool call through every step and returns the result the model sees. */
-export async function runToolCall(services: Services, identity: Identity, req: CallRequest): Promise<CallToolResult> {
+export async function runToolCall(services: Services, identity: Identity, req: CallRequest): Promise<CallToolResult | InputRequiredResult> {
   const call: CallState = { callId: newCallId(), startedAt: Date.now(), identity, req };
   const tool = services.toolByName.has(req.name) ? req.name : unknownToolName(req.name);
   const log = (call.log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool }));
@@ -89,6 +113,24 @@ export async function runToolCall(services: Services, identity: Identity, req: C
       _meta: { 'mandate/call_id': call.callId },
     };
   } catch (err) {
+    if (err instanceof InputNeeded) {
+      await Promise.all([call.received, services.audit.record(auditInput(services, call, {
+        event: 'failed', outcome: 'pending', error_code: 'approval_pending', decision: 'approve',
+        reason: 'asked the MCP client for the approval (input_required)',
+      }))]);
+      log.info({ duration_ms: Date.now() - call.startedAt }, 'tool call asked for input');
+      return { ...err.result, _meta: { ...err.result._meta, 'mandate/call_id': call.callId } };
+    }
+    if (err instanceof RequestStateRefused) {
+      // The state came back through the client: the detail is for the trail, the client hears
+      // a plain refusal (JSON-RPC -32602) and may call again without it.
+      await Promise.all([call.received, services.audit.record(auditInput(services, call, {
+        event: 'denied', outcome: 'error', decision: 'deny', error_code: 'invalid_request_state',
+        reason: `requestState refused (${err.reason}): ${err.message}`,
+      }))]).catch((auditErr: unknown) => log.error({ err: auditErr }, 'audit write failed'));
+      log.warn({ reason: err.reason }, 'refused a requestState');
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid requestState: ${err.message} (call_id ${call.callId})`, { reason: err.reason, call_id: call.callId });
+    }
     const e = asMandateError(err);
     const refused = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked'].includes(e.code);
     try {
@@ -219,16 +261,93 @@ async function checkConstraints(s: Services, c: CallState): Promise<void> {
 
 async function awaitApproval(s: Services, c: CallState): Promise<void> {
   if (c.decision?.effect !== 'approve') return;
-  const outcome = await s.approvals.pass({
+  const outcome = c.req.input ? await askThroughInputRequired(s, c, c.req.input) : await s.approvals.pass(gateRequest(s, c));
+  await settleApproval(s, c, outcome);
+}
+
+/** Elicitation decides only where the config trusts it (and never against passkey presence). */
+function elicitationTrusted(s: Services): boolean {
+  return s.config.approvals.elicitation && s.config.approvals.presence !== 'passkey';
+}
+
+function gateRequest(s: Services, c: CallState): import('../approvals/gate.js').GateRequest {
+  return {
     identity: c.identity, tool: c.tool!, args: c.args!, displayArgs: c.displayArgs as Record<string, unknown>,
     argsDigest: c.digest!, callId: c.callId, signal: c.req.signal, progress: c.req.progress,
     // With passkey presence, only the console's passkey approves: an MCP client's form cannot.
-    elicit: s.config.approvals.elicitation && s.config.approvals.presence !== 'passkey' ? c.req.elicit : undefined,
+    elicit: elicitationTrusted(s) ? c.req.elicit : undefined,
     onRequested: async (a) => {
       c.approval = { id: a.approval_id, approver: null };
       await s.audit.record(auditInput(s, c, { event: 'approval_requested', decision: 'approve', outcome: 'pending' }));
     },
-  });
+  };
+}
+
+/**
+ * The approval step for a 2026-07-28 request. First round: an approval already given for
+ * this call is spent as usual; otherwise the client is asked, through an input-required
+ * result, to send the user to the console (URL mode: the console's address, never its
+ * secret) or, where elicitation is trusted, to show a form. Retry: the sealed state must be
+ * this server's, unexpired, unused and made for this very call; a form answer is the user's
+ * decision; then the call waits for a decision as a 2025 call would.
+ */
+async function askThroughInputRequired(s: Services, c: CallState, input: NonNullable<CallRequest['input']>): Promise<import('../approvals/gate.js').GateOutcome> {
+  const req = gateRequest(s, c);
+  const binding = { user: c.identity.user, agent: c.identity.agent, client: c.identity.client, tool: c.tool!.name, args_digest: c.digest! };
+  if (input.state !== undefined) {
+    const state = await s.requestStates.open(input.state, binding);
+    let approval = await s.approvals.find(req, state.approval_id);
+    if (!approval) throw new RequestStateRefused('mismatch', 'the requestState names an approval of another call');
+    c.approval = { id: approval.approval_id, approver: null };
+    const answer = inputResponse(input.responses, APPROVAL_INPUT);
+    if (answer.kind === 'elicit' && approval.status === 'pending' && elicitationTrusted(s) && isForm(answer.content)) {
+      const accepted = answer.action === 'accept' && answer.content?.confirm === true;
+      if (answer.action === 'accept' || answer.action === 'decline') approval = await s.approvals.decideInClient(approval, accepted ? 'accept' : 'decline', c.identity);
+    }
+    return s.approvals.wait(req, approval);
+  }
+  const begun = await s.approvals.begin(req);
+  if (begun.status !== 'open') return begun;
+  const approval = begun.approval;
+  c.approval = { id: approval.approval_id, approver: null };
+  const ask = askFor(s, c, approval, input);
+  if (!ask) return s.approvals.wait(req, approval); // nothing to ask with: wait as a 2025 call does
+  const ttl = Math.max(1000, Math.min(new Date(approval.expires_at).getTime() - Date.now(), s.config.approvals.ttlSeconds * 1000));
+  throw new InputNeeded(inputRequired({
+    inputRequests: { [APPROVAL_INPUT]: ask },
+    requestState: s.requestStates.seal(binding, approval.approval_id, ttl),
+  }));
+}
+
+/** The input request for `approval`: a trusted form, else a link to the console, else none. */
+function askFor(s: Services, c: CallState, approval: Approval, input: NonNullable<CallRequest['input']>) {
+  const message = `Agent "${c.identity.agent}" asks to run ${c.tool!.name} (${approval.approval_id}):\n\n${approval.summary}`;
+  if (elicitationTrusted(s) && input.form) {
+    return inputRequired.elicit({
+      message: `Approve this call?\n\n${message}`,
+      requestedSchema: {
+        type: 'object',
+        properties: { confirm: { type: 'boolean', title: 'I approve this exact call', default: false } },
+        required: ['confirm'],
+      },
+    });
+  }
+  const consoleUrl = s.approvalConsoleUrl;
+  if (input.url && consoleUrl) {
+    // Invariant 9: the console's address only; whoever opens it proves who they are there.
+    const url = new URL(consoleUrl);
+    url.search = new URLSearchParams({ approval: approval.approval_id }).toString();
+    url.hash = '';
+    return inputRequired.elicitUrl({ message: `A human must approve this call in the Mandate approval console. ${message}`, url: url.href });
+  }
+  return undefined;
+}
+
+function isForm(content: unknown): content is { confirm?: unknown } | undefined {
+  return content === undefined || (typeof content === 'object' && content !== null);
+}
+
+async function settleApproval(s: Services, c: CallState, outcome: import('../approvals/gate.js').GateOutcome): Promise<void> {
   const a = outcome.approval;
   c.approval = { id: a.approval_id, approver: a.approver ?? null };
   // The spent approval's receipt: this call's records from here on reference it.

@@ -73,4 +73,8 @@ export interface Services {
   accounts?: () => Promise<AccountView[]>;
   /** The approval gate; see src/approvals. */
   approvals: import('../approvals/gate.js').ApprovalGate;
+  /** Seals and opens the `requestState` of approvals asked through input-required results. */
+  requestStates: import('../approvals/request-state.js').RequestStates;
+  /** The approval console's address (without its secret), once it runs beside the server. */
+  approvalConsoleUrl: string | null;
 }

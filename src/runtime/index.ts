@@ -13,6 +13,7 @@ import type { Services } from '../pipeline/services.js';
 import { openStore } from '../store/index.js';
 import { AuditLog } from '../audit/writer.js';
 import { ApprovalGate } from '../approvals/gate.js';
+import { RequestStates } from '../approvals/request-state.js';
 import { homeReceiptSigner } from '../audit/receipt.js';
 import { policyVersion } from '../policy/version.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
@@ -149,6 +150,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         { store, signer: homeReceiptSigner(home), logger },
         { waitSeconds: config.approvals.waitSeconds, ttlSeconds: config.approvals.ttlSeconds },
       ),
+      requestStates: new RequestStates(home, store),
+      approvalConsoleUrl: null,
     };
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({

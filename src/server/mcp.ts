@@ -1,34 +1,45 @@
 // Builds one MCP server for one connected identity: `tools/list` shows what the policy lets
 // this agent use, `tools/call` runs the pipeline. The SDK's low-level Server is used so that
-// validation, errors and per-agent visibility stay in Mandate's own pipeline.
+// validation, errors and per-agent visibility stay in Mandate's own pipeline. One factory
+// serves both protocol eras: 2025-era connections (initialize, sessions) and 2026-07-28
+// requests (stateless, the client's capabilities in each request's `_meta`).
 import { z } from 'zod';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY, Server, type ClientCapabilities, type ServerContext, type Tool,
+} from '@modelcontextprotocol/server';
 import { annotationsFor, type AnyTool } from '../../tools/define.js';
 import type { Services } from '../pipeline/services.js';
 import type { Identity } from '../identity/types.js';
 import { runToolCall } from '../pipeline/index.js';
 import type { PolicyWatcher } from '../runtime/watch.js';
+import type { RawArguments } from '../transports/raw-arguments.js';
 import { listedDescription, visibleTools } from '../policy/visibility.js';
 
 export const SERVER_NAME = 'mandate';
 export const SERVER_VERSION = '0.1.0';
 
-/**
- * tools/call as the protocol layer parses it: loose (any params), so that a malformed request
- * reaches the SDK's own check (CallToolRequestSchema, run before the handler) and gets JSON-RPC
- * -32602 (invalid params) rather than -32603 with a raw validation dump.
- */
-const LooseCallToolRequest = z.object({
-  method: z.literal('tools/call'),
-  params: z.unknown(),
-});
+/** The revisions served: the 2026-07-28 (stateless) one and the 2025 ones with sessions. */
+export const PROTOCOL_VERSIONS = ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
-/** tools/call params once the SDK has checked them against CallToolRequestSchema. */
-interface CheckedCallParams {
-  name: string;
-  arguments?: unknown;
-  _meta?: { progressToken?: string | number };
+/** Whether this request speaks 2026-07-28 (it carries the per-request `_meta` envelope). */
+export function isModernRequest(ctx: ServerContext): boolean {
+  return typeof envelopeOf(ctx)[PROTOCOL_VERSION_META_KEY] === 'string';
+}
+
+/** What the client declared it can do: per request (2026-07-28) or at initialize (2025). */
+function clientCapabilitiesOf(server: Server, ctx: ServerContext): ClientCapabilities | undefined {
+  return isModernRequest(ctx) ? (envelopeOf(ctx)[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) : server.getClientCapabilities();
+}
+
+/** The `requestState` the client echoed, as sent (no SDK verify hook: the pipeline opens it and audits a refusal). */
+function rawRequestState(ctx: ServerContext): string | undefined {
+  const state = ctx.mcpReq.requestState() as unknown;
+  return typeof state === 'string' ? state : undefined;
+}
+
+/** The request's `_meta` envelope (2026-07-28), keyed by its reserved `io.modelcontextprotocol/…` names. */
+function envelopeOf(ctx: ServerContext): Record<string, unknown> {
+  return (ctx.mcpReq.envelope ?? {}) as Record<string, unknown>;
 }
 
 /** The error envelope of an isError result, as JSON Schema (see `jsonSchemasOf`). */
@@ -94,47 +105,51 @@ function describeTool(tool: AnyTool, effect: 'allow' | 'approve'): Tool {
   };
 }
 
-/** A connected MCP server for `identity`. Call `connect(transport)` on it. */
-export function createMcpServer(services: Services, identity: Identity, policy?: PolicyWatcher): Server {
+/** A connected MCP server for `identity`. Serve it with `serveStdio` or `connect(transport)`. */
+export function createMcpServer(services: Services, identity: Identity, policy?: PolicyWatcher, raw?: RawArguments): Server {
   const server = new Server(
     { name: SERVER_NAME, version: SERVER_VERSION, title: 'Mandate' },
     {
       capabilities: { tools: { listChanged: true }, logging: {} },
+      supportedProtocolVersions: PROTOCOL_VERSIONS,
       instructions:
         'Mandate runs Slack, CRM and calendar tools on behalf of a user under per-tool delegated tokens. ' +
         'Some calls need a human\'s approval: when a result says approval_pending, tell the user and repeat the identical call after they approve.',
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await listToolsFor(services, identity) }));
+  server.setRequestHandler('tools/list', async () => ({ tools: await listToolsFor(services, identity) }));
 
   if (policy) {
     // What this agent may use changed (a revocation, an edited config): clients re-list.
-    const stop = policy.onChange(() => { void server.sendToolListChanged().catch(() => undefined); });
+    const stop = policy.onChange(() => { void Promise.resolve().then(() => server.sendToolListChanged()).catch(() => undefined); });
     const previous = server.onclose;
     server.onclose = () => { stop(); previous?.(); };
   }
 
-  server.setRequestHandler(LooseCallToolRequest, async (request, extra) => {
-    const params = request.params as CheckedCallParams;
+  server.setRequestHandler('tools/call', async (request, ctx) => {
+    const params = request.params;
     const progressToken = params._meta?.progressToken;
-    const clientCaps = server.getClientCapabilities();
-    return runToolCall(services, { ...identity, sessionId: extra.sessionId ?? identity.sessionId }, {
+    const clientCaps = clientCapabilitiesOf(server, ctx);
+    const modern = isModernRequest(ctx);
+    return runToolCall(services, { ...identity, sessionId: ctx.sessionId ?? identity.sessionId }, {
       name: params.name,
-      arguments: params.arguments,
-      mcpRequestId: extra.requestId,
-      signal: extra.signal,
+      arguments: raw?.take(ctx.mcpReq.id) ?? params.arguments,
+      mcpRequestId: ctx.mcpReq.id,
+      signal: ctx.mcpReq.signal,
       progress:
         progressToken === undefined
           ? undefined
           : (progress, message) =>
-              extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, message } }),
+              ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken, progress, message } }),
       // Form elicitation only (a client may declare URL mode alone); a failed elicitation is no
-      // decision: the call goes on waiting for a human out of band.
-      elicit: clientCaps?.elicitation?.form
+      // decision: the call goes on waiting for a human out of band. A 2026-07-28 request has no
+      // server-to-client channel: it is asked through an input-required result instead.
+      elicit: !modern && clientCaps?.elicitation && (clientCaps.elicitation.form || !clientCaps.elicitation.url)
         ? async (summary) => {
-            const r = await server.elicitInput(
+            const r = await ctx.mcpReq.elicitInput(
               {
+                mode: 'form',
                 message: `Approve this call by agent "${identity.agent}"?\n\n${summary}`,
                 requestedSchema: {
                   type: 'object',
@@ -142,10 +157,18 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
                   required: ['confirm'],
                 },
               },
-              { signal: extra.signal },
+              { signal: ctx.mcpReq.signal },
             ).catch(() => ({ action: 'cancel' as const, content: undefined }));
             if (r.action === 'accept') return r.content?.confirm === true ? 'accept' : 'decline';
             return r.action;
+          }
+        : undefined,
+      input: modern
+        ? {
+            responses: ctx.mcpReq.inputResponses,
+            state: rawRequestState(ctx),
+            form: !!clientCaps?.elicitation && (!!clientCaps.elicitation.form || !clientCaps.elicitation.url),
+            url: !!clientCaps?.elicitation?.url,
           }
         : undefined,
     });

@@ -15,13 +15,14 @@ export interface FrameError {
 const invalid = (id: string | number | null, why: string): FrameError => ({ id, error: { code: -32600, message: `Invalid Request: ${why}` } });
 
 /** null when the line is a JSON-RPC message the server should see; otherwise the answer to send. */
-export function checkFrame(line: string): FrameError | null {
+export function checkFrame(line: string, seen?: (line: string, message: unknown) => void): FrameError | null {
   let msg: unknown;
   try {
     msg = JSON.parse(line);
   } catch {
     return { id: null, error: { code: -32700, message: 'Parse error: the line is not JSON' } };
   }
+  seen?.(line, msg);
   if (Array.isArray(msg)) return invalid(null, 'JSON-RPC batches are not supported (MCP 2025-06-18); send one message per line');
   if (msg === null || typeof msg !== 'object') return invalid(null, 'a message is a JSON object');
   const m = msg as Record<string, unknown>;
@@ -35,15 +36,15 @@ export function checkFrame(line: string): FrameError | null {
 
 /**
  * Splits stdin into lines, passes the good ones on (one per chunk, newline kept) and answers
- * the bad ones through `reply`. A line longer than MAX_FRAME_BYTES is skipped to its end.
+ * the bad ones through `reply`; `seen` is shown each parsed message. A line longer than MAX_FRAME_BYTES is skipped to its end.
  */
-export function frameFilter(reply: (answer: FrameError) => void): Transform {
+export function frameFilter(reply: (answer: FrameError) => void, seen?: (line: string, message: unknown) => void): Transform {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let skipping = false;
   const line = (text: string, push: (chunk: Buffer) => void) => {
     if (!text.trim()) return;
-    const bad = checkFrame(text);
+    const bad = checkFrame(text, seen);
     if (bad) reply(bad);
     else push(Buffer.from(`${text}\n`));
   };

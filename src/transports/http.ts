@@ -1,15 +1,20 @@
 // MCP over Streamable HTTP on 127.0.0.1, as an OAuth protected resource: every request is
 // checked by its own bearer token (never by its session), Origin is validated against DNS
 // rebinding, bodies over 1 MiB are refused, and the client's token never goes upstream.
+// One URL serves both eras: a request carrying the 2026-07-28 `_meta` envelope is served
+// statelessly (server/discover, Mcp-Method/Mcp-Name checked against the body); anything
+// else is the 2025 protocol with sessions, whose POST streams can be resumed (Last-Event-ID).
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { createMcpHandler, isLegacyRequest, type AuthInfo, type Server } from '@modelcontextprotocol/server';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Runtime } from '../runtime/index.js';
 import type { Identity } from '../identity/types.js';
-import { createMcpServer } from '../server/mcp.js';
+import { createMcpServer, PROTOCOL_VERSIONS } from '../server/mcp.js';
 import { hostOf, loopbackHosts } from '../hosts.js';
+import { MemoryEventStore } from './event-store.js';
+import { RawArguments } from './raw-arguments.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -17,7 +22,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export const STARTUP_WAIT_MS = 30_000;
 
 interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHTTPServerTransport;
+  raw: RawArguments;
   server: Server;
   identity: Identity;
 }
@@ -53,6 +59,16 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer | 'too_large'
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** The request's headers as a web Headers object (for classifying the request). */
+function webHeaders(req: http.IncomingMessage): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (typeof v === 'string') h.set(k, v);
+    else if (Array.isArray(v)) for (const one of v) h.append(k, one);
+  }
+  return h;
 }
 
 /** The path of the protected resource metadata for the resource `mcpUrl` (RFC 9728 §3.1). */
@@ -98,6 +114,34 @@ export async function serveHttp(
     return runtime!.identity.verifyBearer(token, sessionId);
   }
 
+  // 2026-07-28: one server per request, built for the identity its bearer proved.
+  const modern = createMcpHandler(({ authInfo }) => {
+    const { identity, raw } = authInfo?.extra as { identity: Identity; raw: RawArguments };
+    return createMcpServer(runtime!.services, identity, undefined, raw); // list changes go out on handler.notify
+  }, {
+    legacy: 'reject',
+    maxRequestBodySize: MAX_BODY_BYTES,
+    onerror: (err) => runtime?.services.logger.debug({ err: { message: err.message } }, 'MCP request refused'),
+  });
+  /** Serves one 2026-07-28 request through the SDK's fetch-shaped handler, streaming its answer. */
+  async function serveModern(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer, body: unknown, authInfo: AuthInfo): Promise<void> {
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const request = new Request(new URL(req.url ?? '/mcp', base()), { method: 'POST', headers: webHeaders(req), body: raw, signal: gone.signal });
+    const response = await modern.fetch(request, { authInfo, parsedBody: body });
+    res.writeHead(response.status, Object.fromEntries(response.headers));
+    if (!response.body) { res.end(); return; }
+    try {
+      for await (const chunk of response.body) res.write(chunk);
+    } catch {
+      // the client went away mid-stream
+    }
+    res.end();
+  }
+  const stopNotify = { fn: () => {} };
+  // Events of the 2025 sessions' POST streams, kept so a reconnecting client gets what it missed.
+  const events = new MemoryEventStore();
+
   let hosts = new Set<string>();
   const server = http.createServer(async (req, res) => {
     // DNS rebinding: only this server's own names, before anything else is read.
@@ -136,15 +180,27 @@ export async function serveHttp(
       }
 
       let body: unknown;
+      let raw: Buffer | undefined;
       if (req.method === 'POST') {
-        const raw = await readBody(req);
+        const read = await readBody(req);
         // The rest of an oversized body is not read, so the connection cannot carry another request.
-        if (raw === 'too_large') return jsonRpcError(res, 413, -32600, 'request body larger than 1 MiB', { connection: 'close' });
+        if (read === 'too_large') return jsonRpcError(res, 413, -32600, 'request body larger than 1 MiB', { connection: 'close' });
+        raw = read;
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {
           return jsonRpcError(res, 400, -32700, 'parse error: the body is not valid JSON');
         }
+      }
+
+      // A request with the 2026-07-28 envelope (or a malformed claim to it): the stateless path,
+      // which answers its own errors (unsupported version, header mismatch, missing _meta).
+      if (req.method === 'POST' && !sessionId && !(await isLegacyRequest(new Request(url, { method: 'POST', headers: webHeaders(req) }), body))) {
+        const identity: Identity = { ...who, sessionId: 'stateless' };
+        const args = new RawArguments();
+        args.note(body, raw!.toString('utf8'));
+        await serveModern(req, res, raw!, body, { token: who.bearer ?? '', clientId: who.client, scopes: ['mandate:tools'], extra: { identity, raw: args } });
+        return;
       }
 
       if (sessionId) {
@@ -155,6 +211,7 @@ export async function serveHttp(
           return jsonRpcError(res, 403, -32001, 'this session belongs to another user or agent');
         }
         session.identity.bearer = who.bearer;
+        if (raw) session.raw.note(body, raw.toString('utf8'));
         await session.transport.handleRequest(req, res, body);
         return;
       }
@@ -163,15 +220,19 @@ export async function serveHttp(
       if (req.method !== 'POST' || !isInit) return jsonRpcError(res, 400, -32000, 'missing mcp-session-id header (only initialize may start a session)');
 
       const identity: Identity = { ...who };
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      const args = new RawArguments();
+      const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
+        eventStore: events,
+        retryInterval: 1000,
+        supportedProtocolVersions: PROTOCOL_VERSIONS.filter((v) => v !== '2026-07-28'),
         onsessioninitialized: (id) => {
           identity.sessionId = id;
-          sessions.set(id, { transport, server: mcp, identity });
+          sessions.set(id, { transport, server: mcp, identity, raw: args });
         },
       });
       transport.onclose = () => { if (transport.sessionId) sessions.delete(transport.sessionId); };
-      const mcp = createMcpServer(runtime!.services, identity, runtime!.policy);
+      const mcp = createMcpServer(runtime!.services, identity, runtime!.policy, args);
       mcp.onerror = (err) => log.warn({ err: { message: err.message } }, 'MCP protocol error');
       await mcp.connect(transport);
       await transport.handleRequest(req, res, body);
@@ -198,11 +259,15 @@ export async function serveHttp(
   }
   markReady(runtime);
   const ready = runtime;
+  // 2026-07-28 clients hear of a changed tool list on their subscriptions/listen stream.
+  if (ready.policy) stopNotify.fn = ready.policy.onChange(() => modern.notify.toolsChanged());
   return {
     url: mcpUrl(),
     port,
     runtime: ready,
     async close() {
+      stopNotify.fn();
+      await modern.close().catch(() => undefined);
       for (const s of sessions.values()) await s.transport.close().catch(() => undefined);
       sessions.clear();
       server.closeAllConnections();

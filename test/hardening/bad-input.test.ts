@@ -316,7 +316,7 @@ describe('token attacks over HTTP', () => {
     }
   });
 
-  it('MCP-AUTH-403: an own-key token without the mandate:tools scope → 403 insufficient_scope naming the scope', async () => {
+  it('MCP-AUTH-403 AUTH-STEPUP: an own-key token without the mandate:tools scope → 403 insufficient_scope naming the scope and the resource metadata', async () => {
     const { kid, key } = await ownKey();
     const forged = await new SignJWT({ ...decodeJwt(token), jti: `forged-scope-${Date.now()}`, scope: 'openid' })
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(key);
@@ -324,6 +324,7 @@ describe('token attacks over HTTP', () => {
     expect(res.status).toBe(403);
     expect(res.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
     expect(res.headers.get('www-authenticate')).toMatch(/scope="mandate:tools"/);
+    expect(res.headers.get('www-authenticate')).toMatch(/resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/);
     await res.text();
   });
 

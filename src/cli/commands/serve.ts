@@ -81,6 +81,8 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   };
   const ui = await startApprovalUi(handle.runtime.services.store, { ...uiOptions, port: values['approvals-port'] !== undefined ? Number(values['approvals-port']) : 8788 })
     .catch(() => startApprovalUi(handle.runtime.services.store, { ...uiOptions, port: 0 }));
+  // 2026-07-28 clients are sent here (its address, never its secret link) to approve a call.
+  services.approvalConsoleUrl = ui.url;
   const issuer = handle.runtime.identity.issuer;
   println(io.stderr, '');
   println(io.stderr, `Mandate is serving MCP over Streamable HTTP at ${handle.url}`);
