@@ -44,7 +44,7 @@ export function parseTarget(url: string, schemaOverride?: string): PostgresTarge
   if (!isPostgresUrl(url)) throw new StoreError('invalid', 'store: a PostgreSQL store needs a postgres:// URL');
   const schema = schemaOverride ?? u.searchParams.get('schema') ?? 'public';
   u.searchParams.delete('schema');
-  if (!SCHEMA.test(schema)) throw new StoreError('invalid', `store: schema "${schema.slice(0, 70)}" must be lower-case letters, digits and _`);
+  if (!SCHEMA.test(schema) || schema.startsWith('pg_')) throw new StoreError('invalid', `store: schema "${schema.slice(0, 70)}" must be lower-case letters, digits and _ (not starting with pg_)`);
   return { connectionString: u.toString(), schema, display: describeUrl(u.toString()) + (schema === 'public' ? '' : ` (schema ${schema})`) };
 }
 

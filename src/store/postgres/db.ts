@@ -44,6 +44,11 @@ export class Db {
         throw toStoreError(err, this.display);
       }
       let broken = false;
+      // The connection may die between statements: that is this transaction's failure, not the process's.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         if (opts.synchronousCommit === false) await client.query('SET LOCAL synchronous_commit = off');
@@ -58,6 +63,7 @@ export class Db {
         if (typeof code === 'string' && RETRYABLE.has(code) && attempt < 5) continue;
         throw toStoreError(err, this.display);
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     }

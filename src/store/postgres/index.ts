@@ -41,6 +41,8 @@ export interface PostgresStore extends Store {
   readonly schema: string;
   /** The authorization server's state (oidc-provider models and signing keys). */
   readonly authz: PgAuthzState;
+  /** Always present here: a dedicated connection LISTENs to the store's channel. */
+  onRevocationsChanged(listener: () => void): () => void;
   stats(): PgAuditStats;
 }
 
