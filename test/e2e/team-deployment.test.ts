@@ -75,6 +75,7 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
   let url: string;
   let store: PostgresStore;
   let token: string;
+  let script = '';
 
   beforeAll(async () => {
     const proxyPort = await freePort();
@@ -86,7 +87,7 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
     const dir = mkdtempSync(join(tmpdir(), 'mandate-team-'));
     homes.push(dir);
     // Bundled inside the repository so its packages resolve from node_modules.
-    const script = join(process.cwd(), 'node_modules', '.cache', `mandate-instance-${process.pid}.mjs`);
+    script = join(process.cwd(), 'node_modules', '.cache', `mandate-instance-${process.pid}.mjs`);
     await build({ entryPoints: ['test/e2e/fixtures/instance.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: script, logLevel: 'silent' });
     const config = JSON.stringify({
       authorizationServer: { issuer: as.authz.issuer, clientId: MANDATE.id },
@@ -125,6 +126,7 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
     await sandbox?.close();
     await as?.close();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
+    if (script) rmSync(script, { force: true });
     const pg = await import('pg');
     const c = new pg.default.Client({ connectionString: PG_URL });
     await c.connect();
