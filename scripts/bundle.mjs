@@ -17,7 +17,7 @@ const dist = path.join(root, 'dist');
  * compiled `.node` file relative to their own package (better-sqlite3, keytar,
  * @napi-rs/keyring; the keychain modules are imported by a computed name anyway).
  */
-const external = ['better-sqlite3', 'keytar', '@napi-rs/keyring', '@napi-rs/keyring/*'];
+const external = ['better-sqlite3', 'pg', 'pg-native', 'keytar', '@napi-rs/keyring', '@napi-rs/keyring/*'];
 
 // Stale chunks from an earlier build would otherwise pile up beside the new ones.
 fs.rmSync(path.join(dist, 'chunks'), { recursive: true, force: true });

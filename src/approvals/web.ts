@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { Approval, ApprovalChannel, Store } from '../store/types.js';
 import { StoreError } from '../store/errors.js';
-import { openStore } from '../store/index.js';
+import { openCliStore } from '../cli/store.js';
 import type { Config } from '../config/schema.js';
 import type { SecretStore } from '../secrets/index.js';
 import type { CliIo } from '../cli/io.js';
@@ -345,7 +345,7 @@ async function runConsole(io: CliIo, opts: Omit<ApprovalUiOptions, 'home'>, anno
   const { loadConfig } = await import('../config/load.js');
   const { openSecretStore } = await import('../secrets/index.js');
   const { config } = loadConfig(io.env);
-  const store = openStore(io.home);
+  const store = await openCliStore(io);
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => { stop = resolve; });
   const ui = await startApprovalUi(store, {

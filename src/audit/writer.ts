@@ -3,7 +3,7 @@
 // leaks: whatever a caller passes, secrets in `args` and token-shaped text in `reason` are
 // redacted here, and `token` keeps only `jti`, `aud`, `scope`, `exp`.
 import type { Logger } from '../log.js';
-import type { AppendAuditOptions, Store } from '../store/types.js';
+import type { AppendAuditOptions, AuditStore } from '../store/types.js';
 import type { AuditInput, AuditRecord } from './record.js';
 import { redactSecrets, scrubTokens } from './redact.js';
 
@@ -14,10 +14,10 @@ export interface AuditLogOptions {
 
 /** Appends audit records to the store's hash chain. */
 export class AuditLog {
-  private readonly store: Store;
+  private readonly store: AuditStore;
   private readonly logger: Logger | undefined;
 
-  constructor(store: Store, options: AuditLogOptions = {}) {
+  constructor(store: AuditStore, options: AuditLogOptions = {}) {
     this.store = store;
     this.logger = options.logger;
   }

@@ -28,6 +28,10 @@ const providerSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
+    store: z
+      .union([z.literal('sqlite'), z.string().max(2000).regex(/^postgres(ql)?:\/\//i, 'must be "sqlite" or a postgres:// URL')])
+      .optional()
+      .describe('Where state lives: "sqlite" (default, a file in the state directory) or a postgres:// URL shared by several instances (env MANDATE_STORE wins).'),
     providers: z
       .strictObject({ slack: providerSchema.optional(), crm: providerSchema.optional(), calendar: providerSchema.optional() })
       .optional(),

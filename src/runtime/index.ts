@@ -10,7 +10,7 @@ import { ConfigError } from '../config/load.js';
 import { unmatchedToolKeys } from '../policy/config.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../pipeline/services.js';
-import { openStore } from '../store/index.js';
+import { openConfiguredStore } from '../store/open.js';
 import { AuditLog } from '../audit/writer.js';
 import { ApprovalGate } from '../approvals/gate.js';
 import { RequestStates } from '../approvals/request-state.js';
@@ -67,7 +67,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const unmatched = unmatchedToolKeys(config.agents, allTools.map((t) => t.name));
   if (unmatched.length) throw new ConfigError(`invalid config:\n${unmatched.slice(0, 10).join('\n')}`, '(config)');
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
-  const store = openStore(home);
+  const store = await openConfiguredStore(home, process.env, config.store);
   const notices: string[] = [];
   const sandboxMode = isSandbox(config);
   const closers: Array<() => Promise<void>> = [async () => store.close()];

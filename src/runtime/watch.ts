@@ -1,10 +1,12 @@
 // Notices when what an agent may do changes without a restart: a revocation written by the
 // CLI into the shared store, or an edited config file (validated; a bad edit is logged and
 // ignored, the policy in force stays). Listeners then send notifications/tools/list_changed.
+// The watcher polls every second; a store that can tell at once (PostgreSQL's NOTIFY from a
+// revocation on another instance) makes it look at once.
 // An applied edit is a `config_changed` audit record naming the new policy version.
 import fs from 'node:fs';
 import { EventEmitter } from 'node:events';
-import type { Store } from '../store/types.js';
+import type { AuditStore, RevocationStore } from '../store/types.js';
 import type { Config } from '../config/schema.js';
 import { parseConfig } from '../config/load.js';
 import type { Logger } from '../log.js';
@@ -17,7 +19,7 @@ export interface PolicyWatcher {
 }
 
 export interface WatchOptions {
-  store: Store;
+  store: RevocationStore & Pick<AuditStore, 'appendAudit'>;
   configFile: string | null;
   logger: Logger;
   /** Applies a new, valid config; returns the policy version now in force. */
@@ -64,13 +66,17 @@ export function watchPolicy(opts: WatchOptions): PolicyWatcher {
   };
   const timer = setInterval(tick, opts.intervalMs ?? 1000);
   timer.unref();
+  const unsubscribe = opts.store.onRevocationsChanged?.(() => void tick()) ?? (() => undefined);
   void tick();
   return {
     onChange(listener) {
       events.on('change', listener);
       return () => events.off('change', listener);
     },
-    close: () => clearInterval(timer),
+    close: () => {
+      clearInterval(timer);
+      unsubscribe();
+    },
   };
 }
 

@@ -10,10 +10,11 @@ import { closeSync, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ulid } from 'ulid';
-import { GENESIS_HASH, normalizeAuditInput, sealRecord } from '../audit/record.js';
+import { GENESIS_HASH, sealRecord } from '../audit/record.js';
 import { approvalExpiredInput, revokedInput } from '../audit/events.js';
 import type { AuditInput, AuditLink, AuditRecord, NormalizedAuditInput } from '../audit/record.js';
 import { StoreError } from './errors.js';
+import { checkRate, isoField, normalizeAll, toIso } from './checks.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { approvalFromRow, auditFromText, delegationFromRow, revocationFromRow } from './rows.js';
 import type { ApprovalRow, DelegationRow, RevocationRow } from './rows.js';
@@ -71,19 +72,8 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-function toIso(now: Date | number | undefined): string {
-  const d = now === undefined ? new Date() : typeof now === 'number' ? new Date(now) : now;
-  if (Number.isNaN(d.getTime())) throw new StoreError('invalid', 'invalid time');
-  return d.toISOString();
-}
-
-function isoField(value: string, name: string): string {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new StoreError('invalid', `${name} is not a valid ISO 8601 time`);
-  return d.toISOString();
-}
-
 class SqliteStoreImpl implements SqliteStore {
+  readonly kind = 'sqlite' as const;
   readonly path: string;
   private readonly db: BetterSqlite3.Database;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -653,20 +643,4 @@ class SqliteStoreImpl implements SqliteStore {
     this.closeWal();
     this.db.close();
   }
-}
-
-/** Validates audit inputs; a `StoreError` (`invalid`) names the bad fields. */
-function normalizeAll(inputs: AuditInput[]): NormalizedAuditInput[] {
-  try {
-    return inputs.map(normalizeAuditInput);
-  } catch (err) {
-    const issues = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
-    const what = issues ? issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ') : String(err);
-    throw new StoreError('invalid', `invalid audit record: ${what}`);
-  }
-}
-
-function checkRate(windowMs: number, now: number): void {
-  if (!Number.isFinite(windowMs) || windowMs <= 0) throw new StoreError('invalid', 'windowMs must be a positive number');
-  if (!Number.isFinite(now)) throw new StoreError('invalid', 'now must be a number (epoch ms)');
 }

@@ -1,6 +1,8 @@
-// The one interface to everything Mandate keeps: audit trail, approvals, revocations, rate
-// counters, delegations' local state and a little metadata. Every method is asynchronous so
-// a networked implementation (PostgreSQL) can follow without touching callers.
+// What Mandate keeps, one interface per role (the way node-oidc-provider draws an adapter per
+// model): the audit trail, approvals, revocations, rate counters, delegations' local state and
+// a little metadata. `Store` is all of them at once; a consumer takes only the role it uses.
+// Every method is asynchronous: the embedded SQLite store and the PostgreSQL one (several
+// instances on one database) implement the same roles.
 import type { AuditInput, AuditLink, AuditRecord } from '../audit/record.js';
 
 /** Which records `readAudit` returns. `since` is an ISO time; `afterSeq` keeps records with a greater `seq`. */
@@ -146,17 +148,16 @@ export interface AppendAuditOptions {
   durable?: boolean;
 }
 
-/** Everything Mandate keeps. Implementations: `openSqliteStore` (embedded default). */
-export interface Store {
-  // --- audit trail
+/** The audit trail: one hash chain, appended in group commits. */
+export interface AuditStore {
   /**
    * Appends records as one chain segment: assigns `seq`, `ts`, `prev_hash`, `hash` in one
-   * write transaction (so concurrent writers, even in other processes, build one chain) and
-   * moves the checkpoint in the same transaction. Resolves once the records are durable, or,
-   * with `{ durable: false }`, once they are committed (safe from a crash of this process,
-   * not yet from a power loss): such records commit with the next durable append or within
-   * a few milliseconds, whichever comes first, and become durable with the next durable
-   * append, which flushes every commit before it.
+   * write transaction (so concurrent writers, even in other processes or on other instances,
+   * build one chain) and moves the checkpoint in the same transaction. Resolves once the
+   * records are durable, or, with `{ durable: false }`, once they are committed (safe from a
+   * crash of this process, not yet from a power loss): such records commit with the next
+   * durable append or within a few milliseconds, whichever comes first, and become durable
+   * with the next durable append, which flushes every commit before it.
    */
   appendAudit(inputs: AuditInput[], options?: AppendAuditOptions): Promise<AuditRecord[]>;
   readAudit(filter?: AuditFilter): Promise<AuditRecord[]>;
@@ -170,8 +171,10 @@ export interface Store {
   /** The chain head kept apart from the audit table (moved by every append). */
   getAuditCheckpoint(): Promise<AuditHead | null>;
   putAuditCheckpoint(head: AuditHead): Promise<void>;
+}
 
-  // --- approvals
+/** Approvals: created, decided once (with their audit record), consumed once, expired. */
+export interface ApprovalStore {
   createApproval(a: NewApproval): Promise<Approval>;
   getApproval(id: string): Promise<Approval | null>;
   listApprovals(filter?: { status?: ApprovalStatus; agent?: string }): Promise<Approval[]>;
@@ -184,7 +187,8 @@ export interface Store {
   /**
    * Atomically marks one approved, unexpired, unused approval for exactly this user, agent,
    * client, tool and args digest as `used` (invariant 9: an approval serves only the call it
-   * was asked for; a null client matches only a null client).
+   * was asked for; a null client matches only a null client). Of two callers racing for it,
+   * even on two instances, exactly one gets it.
    */
   consumeApproval(q: ConsumeQuery): Promise<Approval | null>;
   /**
@@ -195,8 +199,10 @@ export interface Store {
   expireApprovals(now: Date | number): Promise<Approval[]>;
   /** Cancels the agent's pending and approved-but-unused approvals (for one tool, or all); returns how many. */
   cancelApprovals(q: { agent: string; tool?: string | null }): Promise<number>;
+}
 
-  // --- revocations
+/** Revocations of delegations and capabilities, and the denylist of token ids. */
+export interface RevocationStore {
   /** Records a revocation, and its `revoked` audit record in the same transaction. */
   revoke(r: RevokeInput): Promise<Revocation>;
   listRevocations(): Promise<Revocation[]>;
@@ -211,22 +217,43 @@ export interface Store {
   /** Denylists a token id until `exp` (seconds since the epoch). */
   revokeJti(jti: string, exp: number): Promise<void>;
   isJtiRevoked(jti: string): Promise<boolean>;
+  /**
+   * Where the store can tell at once that another process or instance changed the
+   * revocations (PostgreSQL: LISTEN/NOTIFY), `listener` is called when it did; returns the
+   * unsubscribe function. Absent: callers poll `listRevocations`.
+   */
+  onRevocationsChanged?(listener: () => void): () => void;
+}
 
-  // --- rate counters (sliding window, persisted)
+/** Rate counters: a sliding window per key, counted across every process on the store. */
+export interface RateStore {
   /** Atomic check-and-increment: counts this call only when allowed. */
   hitRate(q: RateQuery): Promise<RateResult>;
   /** The same answer without counting a call (`allowed`: whether one more would be; true without `limit`). */
   peekRate(q: Omit<RateQuery, 'limit'> & { limit?: number }): Promise<RateResult>;
+}
 
-  // --- delegations' local state
+/** Delegations' local state. */
+export interface DelegationStore {
   putDelegation(d: Delegation): Promise<void>;
   getDelegation(user: string, agent: string): Promise<Delegation | null>;
   listDelegations(): Promise<Delegation[]>;
+}
 
-  // --- small metadata
+/** Small metadata (key → text). */
+export interface MetaStore {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+}
 
+/**
+ * Everything Mandate keeps: every role at once. Implementations: `openSqliteStore` (embedded
+ * default) and `openPostgresStore` (src/store/postgres). The authorization server's state is
+ * a further role, `AuthzStateStore` (src/store/authz.ts), that the PostgreSQL store also plays.
+ */
+export interface Store extends AuditStore, ApprovalStore, RevocationStore, RateStore, DelegationStore, MetaStore {
+  /** Which backend this is (for `mandate doctor` and logs; never the connection string). */
+  readonly kind?: 'sqlite' | 'postgres';
   /** Commits pending appends, then closes. */
   close(): Promise<void>;
 }

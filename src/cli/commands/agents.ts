@@ -6,7 +6,7 @@ import { UsageError, println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
 import { openSecretStore, describeBackend } from '../../secrets/index.js';
 import { SECRET_ACCOUNTS } from '../../runtime/identity.js';
-import { openStore } from '../../store/index.js';
+import { openCliStore } from '../store.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
 import { terminalSafe as t } from '../../terminal.js';
 
@@ -21,7 +21,7 @@ export async function runAgents(args: string[], io: CliIo): Promise<number> {
     const creds = await secrets.findCredentials(secrets.service);
     const withCredentials = new Set(creds.map((c) => c.account).filter((a) => a.startsWith('client:')).map((a) => a.slice(7)));
     withCredentials.delete('mandate');
-    const store = openStore(io.home);
+    const store = await openCliStore(io);
     const delegations = await store.listDelegations();
     await store.close();
     const ids = new Set([DEMO_AGENT, ...Object.keys(config.agents), ...withCredentials]);

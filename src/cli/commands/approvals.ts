@@ -7,7 +7,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
-import { openStore } from '../../store/index.js';
+import { openCliStore } from '../store.js';
 import { loadConfig } from '../../config/load.js';
 import { decideApproval } from '../../approvals/decisions.js';
 import { homeReceiptSigner } from '../../audit/receipt.js';
@@ -51,7 +51,7 @@ export async function runApprovals(args: string[], io: CliIo): Promise<number> {
       return 1;
     }
   }
-  const store = openStore(io.home);
+  const store = await openCliStore(io);
   try {
     switch (sub) {
       case 'list': {

@@ -11,7 +11,7 @@ import type { AuditRecord } from '../../audit/record.js';
 import { verifyStore } from '../../audit/verify.js';
 import { decodeReceipt, receiptRef } from '../../audit/receipt.js';
 import type { VerifyResult } from '../../audit/verify.js';
-import { openStore } from '../../store/index.js';
+import { openCliStore } from '../store.js';
 import type { Store } from '../../store/types.js';
 import { jsonLineSafe, terminalSafe as t } from '../../terminal.js';
 import { UsageError, println } from '../io.js';
@@ -57,7 +57,7 @@ export async function runAudit(args: string[], io: AuditCliIo): Promise<number> 
 }
 
 async function withStore<T>(io: AuditCliIo, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(io.home);
+  const store = await openCliStore(io);
   try {
     return await fn(store);
   } finally {

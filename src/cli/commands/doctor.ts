@@ -3,7 +3,7 @@ import type { CliIo } from '../io.js';
 import { println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
 import { isSandbox } from '../../config/schema.js';
-import { openStore } from '../../store/index.js';
+import { openCliStore } from '../store.js';
 import { openSecretStore, describeBackend } from '../../secrets/index.js';
 import { describeStatus, inspectHome } from '../../config/permissions.js';
 import { terminalSafe as t } from '../../terminal.js';
@@ -38,10 +38,11 @@ export async function runDoctor(_args: string[], io: CliIo): Promise<number> {
     {
       name: 'store',
       run: async () => {
-        const store = openStore(io.home);
+        const store = await openCliStore(io);
         try {
           const n = await store.auditCount();
-          return `${io.home}/mandate.db opens; ${n} audit records`;
+          const where = 'display' in store ? `PostgreSQL store ${String(store.display)}` : `${io.home}/mandate.db`;
+          return `${where} opens; ${n} audit records`;
         } finally {
           await store.close();
         }

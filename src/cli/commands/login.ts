@@ -10,7 +10,7 @@ import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
 import { loadConfig } from '../../config/load.js';
 import { openSecretStore } from '../../secrets/index.js';
-import { openStore } from '../../store/index.js';
+import { openCliStore } from '../store.js';
 import { readSandboxInfo } from '../../runtime/sandbox-file.js';
 import { LOGIN_REDIRECT, SECRET_ACCOUNTS, delegationScopes } from '../../runtime/identity.js';
 
@@ -100,7 +100,7 @@ export async function runLogin(args: string[], io: CliIo): Promise<number> {
   }
   const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] ?? '', 'base64url').toString('utf8') || '{}') as { sub?: string };
   await secrets.setPassword(secrets.service, SECRET_ACCOUNTS.delegation(agent), tokens.refresh_token);
-  const store = openStore(io.home);
+  const store = await openCliStore(io);
   try {
     const user = claims.sub ?? 'unknown-user';
     await store.putDelegation({

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { UsageError, println } from '../io.js';
-import { openStore } from '../../store/index.js';
+import { openCliStore } from '../store.js';
 import { revokeMandate } from '../../policy/revoke.js';
 import { allTools } from '../../../tools/index.js';
 
@@ -14,7 +14,7 @@ export async function runRevoke(args: string[], io: CliIo): Promise<number> {
   });
   if (!values.agent) throw new UsageError('usage: mandate revoke --agent ID [--tool NAME]');
   if (values.tool && !allTools.some((t) => t.name === values.tool)) throw new UsageError(`unknown tool ${values.tool}`);
-  const store = openStore(io.home);
+  const store = await openCliStore(io);
   try {
     const { cancelledApprovals: cancelled } = await revokeMandate(store, {
       agent: values.agent, tool: values.tool, user: values.user, by: `os:${os.userInfo().username}`, reason: values.reason,
