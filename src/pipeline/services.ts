@@ -10,21 +10,10 @@ import type { AuditInput, AuditRecord } from '../audit/record.js';
 import type { Store } from '../store/types.js';
 
 import type { TokenInfo } from '../tokens/broker.js';
+import type { AuditedTokenSource, TokenStage } from '../tokens/stage.js';
 
 /** Public facts about a per-tool token, for the audit record (never the token itself): the token stage's one shape. */
-export type { TokenInfo };
-
-/** A TokenSource that also says what it handed out last. */
-export interface AuditedTokenSource extends TokenSource {
-  info(): TokenInfo | null;
-}
-
-export interface TokenStage {
-  /** The per-tool token source for one call of `tool` by `identity`. */
-  sourceFor(identity: Identity, tool: AnyTool, signal: AbortSignal): AuditedTokenSource;
-  /** Drops cached tokens of an agent (revocation). */
-  invalidate(agent: string, tool?: AnyTool): Promise<void>;
-}
+export type { AuditedTokenSource, TokenInfo, TokenStage };
 
 /** One call as a connector sees it: which account (real accounts) and where to say whose it was. */
 export interface ConnectorCall {

@@ -22,3 +22,4 @@ export {
 } from './sources.js';
 export { tokenError } from './errors.js';
 export type { OAuthClientOptions } from './oauth.js';
+export { brokerTokenStage, type AuditedTokenSource, type TokenStage } from './stage.js';
