@@ -153,7 +153,8 @@ function isJson(v: unknown): boolean {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
   if (typeof v === 'number') return Number.isFinite(v);
   if (Array.isArray(v)) return v.every(isJson);
-  return isPlainObject(v) && Object.values(v).every(isJson);
+  // An own `__proto__` key is left to the schema, which drops it (as JSON.parse'd objects may carry one).
+  return isPlainObject(v) && !Object.hasOwn(v, '__proto__') && Object.values(v).every(isJson);
 }
 
 /**

@@ -75,18 +75,20 @@ describe('approvals bound to the exact call, once', () => {
   });
 
   it('an expired approval does not run', async () => {
-    const { client, env } = await open({ approvals: { waitSeconds: 0, ttlSeconds: 1 } });
+    // Three seconds: long enough for the CLI to approve on a loaded machine, short enough to wait out.
+    const { client, env } = await open({ approvals: { waitSeconds: 0, ttlSeconds: 3 } });
     const text = `expiring ${Date.now()}`;
     const a = sc(await post(client, text)).error;
-    expect(mandate(['approvals', 'approve', a.approval_id], env).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1300));
+    const approved = mandate(['approvals', 'approve', a.approval_id], env);
+    expect(approved.code, approved.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 3300));
     const before = posts();
     const r = sc(await post(client, text)).error;
     expect(r.code).toBe('approval_pending');
     expect(r.approval_id).not.toBe(a.approval_id);
     expect(posts()).toBe(before);
     // Too late to approve a request that has expired.
-    await new Promise((r2) => setTimeout(r2, 1300));
+    await new Promise((r2) => setTimeout(r2, 3300));
     const late = mandate(['approvals', 'approve', r.approval_id], env);
     expect(late.code).toBe(1);
     expect(late.stderr).toContain('expired');
