@@ -171,6 +171,17 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
     let failed = 0;
     let killed = false;
     const total = SESSIONS * CALLS;
+    // Until the proxy sees the killed instance's exit, a new session may still land on it: try again.
+    const reconnect = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await connectHttp(url, token);
+        } catch (err) {
+          if (attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
     const session = async (s: number) => {
       let client = await connectHttp(url, token);
       for (let i = 0; i < CALLS; i++) {
@@ -186,7 +197,7 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
           // The session's instance died: a new session lands on a live one.
           failed++;
           await client.close().catch(() => undefined);
-          client = await connectHttp(url, token);
+          client = await reconnect();
         }
         void s;
       }
