@@ -265,6 +265,11 @@ async function coldStart(home: string): Promise<{ ms: number; tools: number }> {
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--deployment')) {
+    const { runDeploymentBench } = await import('./deployment.js');
+    await runDeploymentBench();
+    return;
+  }
   const started = Date.now();
   const loadStart = os.loadavg().map((x) => round(x, 2));
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);

@@ -6,6 +6,7 @@
 import type { Account, AdapterFactory, Configuration, Grant, KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../log.js';
 import type { DelegationRegistry } from './delegations.js';
+import type { GrantActors, UserDirectory } from './directory.js';
 import { SIGNING_ALG } from './keys.js';
 import { errorPage } from './pages.js';
 import { PROVIDER_SCOPES } from '../resources.js';
@@ -35,9 +36,9 @@ export interface ConfigSetup {
   mcpResource: string;
   /** Lifetime of access tokens for the MCP resource (subject and actor tokens). */
   mcpTokenTtlSeconds: number;
-  users: Map<string, UserProfile>;
+  users: UserDirectory;
   /** The agent each grant names when it is not the client itself (the consent's requested_actor). */
-  actorsByGrant: Map<string, string>;
+  actorsByGrant: GrantActors;
   registry: DelegationRegistry;
   /** Mandate's own client: the only one that may name another agent as `requested_actor`. */
   exchangerClientId: string;
@@ -62,7 +63,7 @@ function loadExistingGrant(setup: ConfigSetup) {
     const grantId = oidc.session?.grantIdFor(clientId);
     if (!grantId) return undefined;
     const agent = requestedAgent(ctx);
-    if ((setup.actorsByGrant.get(grantId) ?? clientId) !== agent) return undefined;
+    if (((await setup.actorsByGrant.get(grantId)) ?? clientId) !== agent) return undefined;
     const d = oidc.session?.accountId ? await setup.registry.get(oidc.session.accountId, agent, clientId) : null;
     if (!d || d.status !== 'active' || d.client !== clientId) return undefined;
     return provider.Grant.find(grantId);
@@ -90,7 +91,7 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
   );
 
   const findAccount = async (_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
-    const user = setup.users.get(sub);
+    const user = await setup.users.get(sub);
     if (!user) return undefined;
     return {
       accountId: sub,
@@ -189,10 +190,10 @@ export function providerConfiguration(setup: ConfigSetup): Configuration {
     formats: {
       customizers: {
         // RFC 9068 / RFC 8693: name the client (azp) and, when a named agent acts, the actor.
-        jwt: (_ctx, token, parts) => {
+        jwt: async (_ctx, token, parts) => {
           parts.payload.azp = token.clientId;
           const grantId = 'grantId' in token ? token.grantId : undefined;
-          const actor = grantId ? setup.actorsByGrant.get(grantId) : undefined;
+          const actor = grantId ? await setup.actorsByGrant.get(grantId) : undefined;
           if (actor && actor !== token.clientId) parts.payload.act = { sub: actor };
         },
       },

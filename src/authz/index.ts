@@ -1,8 +1,11 @@
 // The embedded authorization server: oidc-provider on 127.0.0.1 with the token-exchange
-// grant, our sign-in and consent pages in front of it, signing keys kept in the state dir,
-// and the sandbox's way to provision a delegation without a browser. oidc-provider's own
-// models (clients registered at run time, grants, refresh tokens, sessions) are kept in
-// memory for the life of the process (adapter.ts); delegations live in the registry.
+// grant, our sign-in and consent pages in front of it, and the sandbox's way to provision a
+// delegation without a browser. On SQLite, oidc-provider's own models (clients registered at
+// run time, grants, refresh tokens, sessions) are kept in memory for the life of the process
+// (adapter.ts) and the signing keys in the state dir (keys.ts). Given the shared store's role
+// (`state`, PostgreSQL), models, signing keys and cookie keys live there (adapter-shared.ts,
+// keys-shared.ts) and `issuer` names the one public URL of every instance, so any instance
+// serves any OAuth step and a restart logs nobody out. Delegations live in the registry.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -11,6 +14,11 @@ import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
 import { silentLogger, type Logger } from '../log.js';
 import { PROVIDER_SCOPES, RESOURCES, type UpstreamProvider } from '../resources.js';
 import { createMemoryAdapterFactory } from './adapter.js';
+import { createSharedAdapterFactory } from './adapter-shared.js';
+import { grantActors, userDirectory } from './directory.js';
+import { loadSharedKeyRing } from './keys-shared.js';
+import { STORE_KEY_REQUIRED } from './shared.js';
+import type { AuthzStateStore } from '../store/postgres/authz.js';
 import { DEMO_USER, MCP_SCOPE, providerConfiguration, type UserProfile } from './config.js';
 import type { Delegation, DelegationRegistry } from './delegations.js';
 import { EXCHANGE_DUPES, EXCHANGE_PARAMS, TOKEN_EXCHANGE_GRANT, tokenExchangeHandler, type ExchangeAttempt, type ExchangeDeps } from './exchange.js';
@@ -56,6 +64,17 @@ export interface AuthzOptions {
   onRefused?: (attempt: RefusedAttempt) => void;
   /** Host names this server answers to besides loopback (e.g. its public URL's host). */
   allowedHosts?: string[];
+  /**
+   * The authorization server's state shared by every instance (the PostgreSQL store's role):
+   * models, signing keys and cookie keys are kept there instead of in memory and `<home>/keys`.
+   * It must be sealed (`MANDATE_STORE_KEY`).
+   */
+  state?: AuthzStateStore;
+  /**
+   * The issuer every instance shares: the public URL (an origin) a load balancer serves this
+   * server at, routing to any instance's port. Default `http://127.0.0.1:<port>`.
+   */
+  issuer?: string;
   logger?: Logger;
 }
 
@@ -135,7 +154,24 @@ function checkOptions(opts: AuthzOptions): void {
     throw new Error('mcpTokenTtlSeconds must be an integer from 1 to 86400');
   }
   if (opts.host !== undefined && opts.host !== '127.0.0.1') throw new Error('host must be 127.0.0.1');
+  if (opts.issuer !== undefined) {
+    const u = URL.parse(opts.issuer);
+    if (!u || !/^https?:$/.test(u.protocol) || u.pathname !== '/' || u.search || u.hash || opts.issuer.endsWith('/')) {
+      throw new Error('issuer must be an http(s) origin without a path or a trailing slash, e.g. https://auth.example.com');
+    }
+  }
+  if (opts.state && !opts.state.sealed) {
+    throw new Error(STORE_KEY_REQUIRED);
+  }
 }
+
+/** How long a superseded signing key stays published: the longest lifetime of a token it may have signed, plus clock skew. */
+function keyRetainSeconds(opts: AuthzOptions): number {
+  return Math.max(opts.mcpTokenTtlSeconds ?? 900, opts.perToolTtlSeconds ?? 300, 600) + 300;
+}
+
+/** How often an instance looks for a signing key another instance made (besides on an unknown `kid`). */
+const KEY_REFRESH_MS = 30_000;
 
 /** Checks a delegation's scopes: known APIs only, and only their scopes. */
 function checkScopes(scopes: Record<string, readonly string[]>): void {
@@ -152,11 +188,15 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
   checkOptions(opts);
   const logger = opts.logger ?? silentLogger();
   const oidc = await loadOidcProvider(logger);
-  const keyring = await loadKeyRing(opts.home);
-  const adapter = createMemoryAdapterFactory();
-  const cookieKeys = [randomBytes(32).toString('base64url')];
-  const users = new Map<string, UserProfile>([[DEMO_USER.sub, DEMO_USER]]);
-  const actorsByGrant = new Map<string, string>();
+  const { state } = opts;
+  const keyring = state ? await loadSharedKeyRing(state, { retainSeconds: keyRetainSeconds(opts) }) : await loadKeyRing(opts.home);
+  const adapter = state ? createSharedAdapterFactory(state) : createMemoryAdapterFactory();
+  // Cookies (the sign-in session, an interaction in progress) must open on every instance.
+  const cookieKeys = state
+    ? (JSON.parse((await state.getSecret('cookie_keys')) ?? (await state.putSecret('cookie_keys', JSON.stringify([randomBytes(32).toString('base64url')]), { onlyIfMissing: true }))) as string[])
+    : [randomBytes(32).toString('base64url')];
+  const users = userDirectory(adapter, [DEMO_USER]);
+  const actorsByGrant = grantActors(adapter);
   const defaultScopes = opts.defaultDelegationScopes ?? ALL_SCOPES;
   checkScopes(defaultScopes);
   const { mcpResource, registry } = opts;
@@ -205,7 +245,9 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
       return;
     }
     defaultScope(req);
-    interactions(req, res)
+    // The published keys are read again first, so a key another instance just made is there.
+    (req.method === 'GET' && req.url === '/jwks' ? refreshKeys() : Promise.resolve(false))
+      .then(() => interactions(req, res))
       .then((handled) => {
         if (!handled) callback!(req, res);
       })
@@ -223,9 +265,10 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const local = `http://127.0.0.1:${port}`;
+  const issuer = opts.issuer ?? local;
   origin = issuer;
-  hosts = new Set([...loopbackHosts(port), ...(opts.allowedHosts ?? [])]);
+  hosts = new Set([...loopbackHosts(port), ...(opts.allowedHosts ?? []), ...(opts.issuer ? [new URL(opts.issuer).host.toLowerCase()] : [])]);
 
   // Builds (or, after key rotation, rebuilds) the provider over the same store.
   const build = () => {
@@ -289,16 +332,48 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
     p.on('grant.error', refused(null));
     p.on('registration_create.error', refused('registration_refused'));
     p.on('authorization.error', refused('authorization_refused'));
-    verifier = createJwtVerifier({
+    const verify = createJwtVerifier({
       issuer,
       jwks: keyring.publicJwks(),
       audience: mcpResource,
       isJtiRevoked: (jti) => registry.isJtiRevoked(jti),
     });
+    // A token signed with a key another instance made since: read the keys again, then retry once.
+    verifier = async (token) => {
+      const r = await verify(token);
+      if (r.ok || r.reason !== 'invalid' || !(await refreshKeys())) return r;
+      return verifier!(token);
+    };
     provider = p;
     callback = p.callback();
   };
   build();
+
+  // Where keys are shared, another instance may rotate: read them again now and then, at most once a second.
+  let lastRefresh = 0;
+  let refreshing: Promise<boolean> | null = null;
+  const refreshKeys = (): Promise<boolean> => {
+    if (!state) return Promise.resolve(false);
+    if (refreshing) return refreshing;
+    if (Date.now() - lastRefresh < 1000) return Promise.resolve(false);
+    lastRefresh = Date.now();
+    refreshing = keyring.refresh()
+      .then((changed) => {
+        if (changed) {
+          build();
+          logger.info({ kid: keyring.publicJwks().keys[0]?.kid }, 'signing keys changed in the store (another instance rotated)');
+        }
+        return changed;
+      })
+      .catch((err: unknown) => {
+        logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not read the signing keys from the store');
+        return false;
+      })
+      .finally(() => { refreshing = null; });
+    return refreshing;
+  };
+  const refreshTimer = state ? setInterval(() => void refreshKeys(), KEY_REFRESH_MS) : null;
+  refreshTimer?.unref();
 
   const clients = adapter('Client');
   const findClient = async (id: string) => {
@@ -311,7 +386,8 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
 
   return {
     issuer,
-    jwksUri: `${issuer}/jwks`,
+    // This instance's own copy of the keys (the same on every instance), not through the load balancer.
+    jwksUri: `${local}/jwks`,
     mcpResource,
 
     async registerClient(c) {
@@ -349,13 +425,13 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
       const client = await findClient(clientId);
       await findClient(p.agent);
       if (!client.grantTypeAllowed('refresh_token')) throw new Error(`client ${clientId} may not use refresh tokens`);
-      if (!users.has(p.user)) users.set(p.user, { sub: p.user, name: p.profile?.name ?? p.user, ...(p.profile?.email ? { email: p.profile.email } : {}) });
+      if (!(await users.get(p.user))) await users.put({ sub: p.user, name: p.profile?.name ?? p.user, ...(p.profile?.email ? { email: p.profile.email } : {}) });
       const P = provider!;
       const grant = new P.Grant({ accountId: p.user, clientId });
       grant.addOIDCScope('offline_access');
       grant.addResourceScope(mcpResource, MCP_SCOPE);
       const grantId = await grant.save();
-      if (p.agent !== clientId) actorsByGrant.set(grantId, p.agent);
+      if (p.agent !== clientId) await actorsByGrant.set(grantId, p.agent);
       const rt = new P.RefreshToken({
         client,
         accountId: p.user,
@@ -389,6 +465,7 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
 
     close: () =>
       new Promise<void>((resolve) => {
+        if (refreshTimer) clearInterval(refreshTimer);
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

@@ -9,6 +9,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from '../log.js';
 import { PROVIDER_SCOPES, type UpstreamProvider } from '../resources.js';
 import type { UserProfile } from './config.js';
+import type { GrantActors, UserDirectory } from './directory.js';
 import type { RefusedAttempt } from './index.js';
 import type { DelegationRegistry } from './delegations.js';
 import { consentPage, errorPage, loginPage, type ConsentSection } from './pages.js';
@@ -17,11 +18,11 @@ import { resourceName, scopeWords } from './words.js';
 /** What the sign-in and consent steps need from the running server. */
 export interface InteractionDeps {
   provider: () => Provider;
-  users: Map<string, UserProfile>;
+  users: UserDirectory;
   /** The user the sandbox sign-in page signs in. */
   signInUser: UserProfile;
   registry: DelegationRegistry;
-  actorsByGrant: Map<string, string>;
+  actorsByGrant: GrantActors;
   mcpResource: string;
   /** The most a consent may grant this agent (its capabilities), per API. */
   consentScopes: (agent: string) => Record<string, readonly string[]>;
@@ -101,7 +102,7 @@ export function interactionHandler(deps: InteractionDeps) {
           return true;
         }
         const accountId = details.session?.accountId ?? '';
-        const user = deps.users.get(accountId);
+        const user = await deps.users.get(accountId);
         const scopes = delegationScopes(details.params.scope, deps.consentScopes(agent));
         const sections: ConsentSection[] = Object.entries(scopes).map(([r, s]) => ({ resource: resourceName(r, deps.mcpResource), scopes: s.map(scopeWords) }));
         if (sections.length === 0) sections.push({ resource: 'Mandate', scopes: ["its own tools only: this agent's capabilities allow no access to Slack, the CRM or the calendar"] });
@@ -138,7 +139,7 @@ export function interactionHandler(deps: InteractionDeps) {
         if (prompt.missingOIDCClaims) grant.addOIDCClaims(prompt.missingOIDCClaims);
         for (const [resource, scopes] of Object.entries(prompt.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
         const grantId = await grant.save();
-        if (agent !== clientId) deps.actorsByGrant.set(grantId, agent);
+        if (agent !== clientId) await deps.actorsByGrant.set(grantId, agent);
         if (agent !== clientId && clientId !== deps.exchangerClientId) throw Object.assign(new Error('requested_actor must be the client itself'), { error: 'unauthorized_client', error_description: 'requested_actor must be the client itself' });
         const scopes = delegationScopes(details.params.scope, deps.consentScopes(agent));
         await deps.registry.put({ user: accountId, agent, client: clientId, scopes, status: 'active', createdAt: Math.floor(Date.now() / 1000) });

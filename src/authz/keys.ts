@@ -40,6 +40,7 @@ export interface CurrentKey {
 
 /** The key ring of one authorization server. */
 export interface KeyRing {
+  /** Where the keys are kept (a file, or the shared store). */
   readonly file: string;
   /** The private JWKS, current key first (only for the provider's configuration). */
   privateJwks(): { keys: JWK[] };
@@ -47,9 +48,12 @@ export interface KeyRing {
   current(): Promise<CurrentKey>;
   /** Adds a new current key, keeps the previous ones published, and saves the file. */
   rotate(): Promise<void>;
+  /** Reads the keys again where they are shared; true when they changed (another instance rotated). */
+  refresh(): Promise<boolean>;
 }
 
-async function newKey(): Promise<PrivateEcJwk> {
+/** Creates a new ES256 signing key. */
+export async function newKey(): Promise<PrivateEcJwk> {
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint({ kty: jwk.kty!, crv: jwk.crv!, x: jwk.x!, y: jwk.y! });
@@ -64,7 +68,25 @@ async function save(file: string, keys: PrivateEcJwk[]): Promise<void> {
   await rename(tmp, file);
 }
 
-const toPublic = ({ kty, crv, x, y, kid, alg, use }: PrivateEcJwk): JWK => ({ kty, crv, x, y, kid, alg, use });
+/** Checks a key file's (or stored document's) keys; the message names `where`. */
+export function parseKeys(parsed: unknown, where: string): PrivateEcJwk[] {
+  const result = KeyFile.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${where}: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid key file'}`);
+  }
+  return result.data.keys;
+}
+
+/** The private key as a signing key. */
+export async function importCurrent(k: PrivateEcJwk): Promise<CurrentKey> {
+  return { kid: k.kid, alg: SIGNING_ALG, privateKey: (await importJWK(k, SIGNING_ALG)) as CryptoKey };
+}
+
+export type { PrivateEcJwk };
+
+/** The public half of a key, as published. */
+export const toPublic = ({ kty, crv, x, y, kid, alg, use }: PrivateEcJwk): JWK => ({ kty, crv, x, y, kid, alg, use });
 
 /** Loads the key ring from `<home>/keys/authz-jwks.json`, creating it on first start. */
 export async function loadKeyRing(home: string): Promise<KeyRing> {
@@ -86,30 +108,22 @@ export async function loadKeyRing(home: string): Promise<KeyRing> {
     } catch {
       throw new Error(`${file} is not valid JSON; move it away to have a new signing key created`);
     }
-    const result = KeyFile.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new Error(`${file}: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid key file'}`);
-    }
-    keys = result.data.keys;
+    keys = parseKeys(parsed, file);
   }
 
   let current: Promise<CurrentKey> | undefined;
-  const importCurrent = async (): Promise<CurrentKey> => {
-    const k = keys[0]!;
-    return { kid: k.kid, alg: SIGNING_ALG, privateKey: (await importJWK(k, SIGNING_ALG)) as CryptoKey };
-  };
 
   return {
     file,
     privateJwks: () => ({ keys: keys.map((k) => ({ ...k })) }),
     publicJwks: () => ({ keys: keys.map(toPublic) }),
-    current: () => (current ??= importCurrent()),
+    current: () => (current ??= importCurrent(keys[0]!)),
     async rotate() {
       const next = [await newKey(), ...keys].slice(0, KEEP_KEYS);
       await save(file, next);
       keys = next;
       current = undefined;
     },
+    refresh: async () => false,
   };
 }

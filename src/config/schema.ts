@@ -65,6 +65,13 @@ export const configSchema = z
         allowedOrigins: z.array(z.string().max(500)).max(100).default([]),
         /** URLs this server is also reached at (a reverse proxy in front): their hosts pass the Host check. */
         publicUrls: z.array(z.url({ protocol: /^https?$/ }).max(500)).max(20).default([]),
+        /**
+         * Several instances: the public origin a load balancer serves the embedded authorization
+         * server at (every instance's `authzPort`); it is the issuer all of them share.
+         */
+        authzPublicUrl: z.url({ protocol: /^https?$/ }).max(500).optional(),
+        /** The embedded authorization server's port on 127.0.0.1 (default: any free port). */
+        authzPort: z.number().int().min(0).max(65535).optional(),
       })
       .optional(),
   })

@@ -15,25 +15,27 @@ import {
 } from '../tokens/index.js';
 import { decide } from '../policy/decide.js';
 import { allTools } from '../../tools/index.js';
+import { sharedAuthzState } from '../authz/shared.js';
 import { bearerIdentity, recordRefusal, recordRefusedBearer } from './bearer.js';
 import { EXCHANGER, LOGIN_REDIRECT, SECRET_ACCOUNTS, delegationScopes, secretFor } from './credentials.js';
 import type { IdentityOptions, IdentityRuntime } from './identity.js';
 
-/** Delegations as the authorization server sees them: scopes kept in memory, revocations read from the shared store. */
+/** Delegations as the authorization server sees them, read from the (shared) store by (user, agent, client); revocations from the store too. */
 function storeBackedRegistry(store: Store): DelegationRegistry {
-  const delegations = new Map<string, AuthzDelegation>();
-  const latest = new Map<string, string>();
-  const key = (u: string, a: string, c = '') => `${u}\u0000${a}\u0000${c}`;
   return {
     async get(user, agent, client) {
-      const d = delegations.get(key(user, agent, client ?? latest.get(key(user, agent))));
-      if (!d) return null;
+      const row = await store.getDelegation(user, agent, client);
+      if (!row) return null;
+      const scopes: Record<string, string[]> = {};
+      for (const s of row.scopes) {
+        const at = s.lastIndexOf(' ');
+        (scopes[s.slice(0, at)] ??= []).push(s.slice(at + 1));
+      }
+      const d: AuthzDelegation = { user, agent, client: row.client ?? agent, scopes, status: row.status === 'active' ? 'active' : 'revoked', createdAt: Math.floor(Date.parse(row.updated_at) / 1000) };
       const revoked = await store.isRevoked({ agent, tool: '*', user });
       return revoked?.scope === 'delegation' ? { ...d, status: 'revoked' } : d;
     },
     async put(d) {
-      delegations.set(key(d.user, d.agent, d.client), d);
-      latest.set(key(d.user, d.agent), d.client);
       await store.putDelegation({
         user: d.user, agent: d.agent, client: d.client,
         scopes: Object.entries(d.scopes).flatMap(([r, ss]) => ss.map((s) => `${r} ${s}`)),
@@ -52,14 +54,25 @@ export async function sandboxIdentity(opts: IdentityOptions, secrets: SecretStor
   let config = opts.config;
 
   const registry = storeBackedRegistry(store);
+  // On PostgreSQL the authorization server's state is shared by every instance (refuses to start without MANDATE_STORE_KEY).
+  const state = sharedAuthzState(store);
   const isJtiRevoked = (jti: string) => store.isJtiRevoked(jti);
+  // Mandate's own clients have one secret on every instance (derived from MANDATE_STORE_KEY), kept in the secret store too.
+  const secretOf = async (account: string) => {
+    if (!state) return secretFor(secrets, account);
+    const derived = state.deriveSecret(account);
+    if ((await secrets.getPassword(secrets.service, account)) !== derived) await secrets.setPassword(secrets.service, account, derived);
+    return derived;
+  };
 
   // The authorization server starts in the background: listing tools needs none of it, so a
   // stdio client has its tools/list answered while oidc-provider is still loading (cold start).
   const started = (async () => {
     const { startAuthorizationServer, sandboxTokenVerifier, createJwtVerifier } = await import('../authz/index.js');
     const authz = await startAuthorizationServer({
-      home, port: opts.authzPort ?? 0, mcpResource, registry, logger,
+      home, port: opts.authzPort ?? config.server?.authzPort ?? 0, mcpResource, registry, logger,
+      ...(state ? { state } : {}),
+      ...(config.server?.authzPublicUrl ? { issuer: new URL(config.server.authzPublicUrl).origin } : {}),
       exchangerClientId: EXCHANGER,
       // A consent grants at most what the agent's capabilities allow, under the config in force.
       consentScopes: (agent) => delegationScopes(config, agent),
@@ -69,7 +82,7 @@ export async function sandboxIdentity(opts: IdentityOptions, secrets: SecretStor
         request: { grant_type: r.grantType, resource: r.resource, scope: r.scope },
       }),
     });
-    const mandateSecret = await secretFor(secrets, SECRET_ACCOUNTS.client(EXCHANGER));
+    const mandateSecret = await secretOf(SECRET_ACCOUNTS.client(EXCHANGER));
     // Mandate's own client also runs `mandate login` (authorization code + PKCE, loopback redirect).
     await authz.registerClient({
       client_id: EXCHANGER, client_secret: mandateSecret, client_name: 'Mandate',
@@ -94,7 +107,7 @@ export async function sandboxIdentity(opts: IdentityOptions, secrets: SecretStor
       ready = (async () => {
         const { authz } = await started;
         const issuer = authz.issuer;
-        const clientSecret = await secretFor(secrets, SECRET_ACCOUNTS.client(agent));
+        const clientSecret = await secretOf(SECRET_ACCOUNTS.client(agent));
         await authz.registerClient({ client_id: agent, client_secret: clientSecret, client_name: `Agent ${agent}` });
         const { refreshToken } = await authz.provisionDelegation({
           user: DEMO_USER.id, agent, client: agent,

@@ -96,6 +96,24 @@ export const MIGRATIONS: readonly string[] = [
   -- The signed receipt of an approval's decision (a compact JWS), also in its audit record.
   ALTER TABLE approvals ADD COLUMN receipt TEXT;
   `,
+  `
+  -- A user may delegate to one agent through several clients (the agent itself, Mandate's
+  -- login): one row per (user, agent, client); '' stands for "no client". The latest row of a
+  -- (user, agent) pair is the one \`getDelegation(user, agent)\` answers.
+  CREATE TABLE delegations_by_client (
+    user       TEXT NOT NULL,
+    agent      TEXT NOT NULL,
+    client     TEXT NOT NULL DEFAULT '',
+    scopes     TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (user, agent, client)
+  );
+  INSERT INTO delegations_by_client SELECT user, agent, COALESCE(client, ''), scopes, status, updated_at FROM delegations;
+  DROP TABLE delegations;
+  ALTER TABLE delegations_by_client RENAME TO delegations;
+  CREATE INDEX delegations_latest ON delegations (user, agent, updated_at);
+  `,
 ];
 
 /**

@@ -57,5 +57,5 @@ export type DelegationRow = Omit<Delegation, 'scopes'> & { scopes: string };
 /** Row to delegation. */
 export function delegationFromRow(row: DelegationRow): Delegation {
   const scopes = parseJson(row.scopes);
-  return { ...row, scopes: Array.isArray(scopes) ? (scopes as string[]) : [] };
+  return { ...row, client: row.client || null, scopes: Array.isArray(scopes) ? (scopes as string[]) : [] };
 }

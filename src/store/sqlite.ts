@@ -605,18 +605,22 @@ class SqliteStoreImpl implements SqliteStore {
     this.write(() =>
       this.st(
         `INSERT INTO delegations (user, agent, client, scopes, status, updated_at) VALUES (@user, @agent, @client, @scopes, @status, @updated_at)
-         ON CONFLICT (user, agent) DO UPDATE SET client = excluded.client, scopes = excluded.scopes, status = excluded.status, updated_at = excluded.updated_at`,
-      ).run({ ...d, client: d.client ?? null, scopes: JSON.stringify(d.scopes), updated_at: isoField(d.updated_at, 'updated_at') }),
+         ON CONFLICT (user, agent, client) DO UPDATE SET scopes = excluded.scopes, status = excluded.status, updated_at = excluded.updated_at`,
+      ).run({ ...d, client: d.client ?? '', scopes: JSON.stringify(d.scopes), updated_at: isoField(d.updated_at, 'updated_at') }),
     );
   }
 
-  async getDelegation(user: string, agent: string): Promise<Delegation | null> {
-    const row = this.read(() => this.st('SELECT * FROM delegations WHERE user = ? AND agent = ?').get(user, agent) as DelegationRow | undefined);
+  async getDelegation(user: string, agent: string, client?: string | null): Promise<Delegation | null> {
+    const row = this.read(() =>
+      (client === undefined
+        ? this.st('SELECT * FROM delegations WHERE user = ? AND agent = ? ORDER BY updated_at DESC, rowid DESC LIMIT 1').get(user, agent)
+        : this.st('SELECT * FROM delegations WHERE user = ? AND agent = ? AND client = ?').get(user, agent, client ?? '')) as DelegationRow | undefined,
+    );
     return row ? delegationFromRow(row) : null;
   }
 
   async listDelegations(): Promise<Delegation[]> {
-    const rows = this.read(() => this.st('SELECT * FROM delegations ORDER BY user, agent').all() as DelegationRow[]);
+    const rows = this.read(() => this.st('SELECT * FROM delegations ORDER BY user, agent, client').all() as DelegationRow[]);
     return rows.map(delegationFromRow);
   }
 

@@ -236,7 +236,11 @@ export interface RateStore {
 /** Delegations' local state. */
 export interface DelegationStore {
   putDelegation(d: Delegation): Promise<void>;
-  getDelegation(user: string, agent: string): Promise<Delegation | null>;
+  /**
+   * The delegation of `user` to `agent` through `client` (null: none named), or, without
+   * `client`, the one of that pair updated last.
+   */
+  getDelegation(user: string, agent: string, client?: string | null): Promise<Delegation | null>;
   listDelegations(): Promise<Delegation[]>;
 }
 

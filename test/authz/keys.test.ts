@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeProtectedHeader } from 'jose';
 import { RESOURCES } from '../../src/resources.js';
 import { createJwtVerifier } from '../../src/authz/index.js';
+import { liveKeys } from '../../src/authz/keys-shared.js';
 import { MANDATE, exchange, startTestAuthz, subjectToken } from './helpers.js';
 
 let home: string;
@@ -90,5 +91,15 @@ describe('signing keys', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('shared signing keys: which stay published', () => {
+  const key = (kid: string) => ({ kty: 'EC' as const, crv: 'P-256' as const, x: 'x', y: 'y', d: 'd', kid, alg: 'ES256' as const, use: 'sig' as const });
+  it('the newest always; an older one until retainSeconds after the key that superseded it was made', () => {
+    const doc = { keys: [key('c'), key('b'), key('a')], created: { c: 1000, b: 500, a: 0 } };
+    expect(liveKeys(doc, 1000, 100).map((k) => k.kid)).toEqual(['c', 'b']); // b superseded at 1000
+    expect(liveKeys(doc, 1100, 100).map((k) => k.kid)).toEqual(['c']);
+    expect(liveKeys(doc, 550, 100).map((k) => k.kid)).toEqual(['c', 'b', 'a']); // a superseded at 500
   });
 });

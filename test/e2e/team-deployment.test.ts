@@ -1,9 +1,13 @@
 // Three Mandate instances on one PostgreSQL store behind one URL (issue 14): a small proxy in
 // the test routes new MCP sessions round-robin and keeps each session on its instance (sticky
-// routing, as the README's Deployment section asks). Sessions × calls run through it while an
-// approval granted through one instance is consumed through another exactly once, a
-// revocation made through one reaches every instance within a second, and one instance is
-// killed with SIGKILL mid-load: no call lost or run twice, and one chain that verifies.
+// routing, as the README's Deployment section asks); a second one stands for the load
+// balancer in front of the instances' embedded authorization servers, which share their state
+// (and their issuer, `server.authzPublicUrl`) through the database. Sessions × calls run
+// through it while an approval granted through one instance is consumed through another
+// exactly once, a revocation made through one reaches every instance within a second, and one
+// instance is killed with SIGKILL mid-load: no call lost or run twice, and one chain that
+// verifies. A client signed in on one instance refreshes on another and keeps working after
+// both restart; without MANDATE_STORE_KEY an instance refuses to start.
 // Scaled down by default; MANDATE_TEST_FULL=1 runs the issue's 50 sessions × 200 calls.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -21,8 +25,8 @@ import { SECRET_ACCOUNTS } from '../../src/runtime/identity.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { sandboxTokenVerifier } from '../../src/authz/index.js';
 import { RESOURCES, type UpstreamProvider } from '../../src/resources.js';
-import { MANDATE, startTestAuthz, subjectToken, type TestAuthz } from '../authz/helpers.js';
 import { connectHttp } from '../helpers/http.js';
+import { refresh, registerAndSignIn, routingProxy } from '../helpers/oauth-flow.js';
 import { PG_SKIP, PG_URL, freshSchema } from '../store/backends.js';
 
 const FULL = process.env.MANDATE_TEST_FULL === '1';
@@ -68,63 +72,87 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
   const children: ChildProcess[] = [];
   const alive = [true, true, true];
   const ports: number[] = [];
+  const authzPorts: number[] = [];
   const homes: string[] = [];
-  let as: TestAuthz;
+  let authzRoute: number | null = null; // an instance's index, or null: round-robin over live ones
+  let authzNext = 0;
+  let authz: Awaited<ReturnType<typeof routingProxy>>;
   let sandbox: Sandbox;
+  let dir = '';
+  let configOf: (i: number) => string = () => '';
   let proxy: http.Server;
   let url: string;
   let store: PostgresStore;
   let token: string;
   let script = '';
 
+  /** Starts instance `i` (its home, MCP port and authorization server port kept across restarts); resolves when it is ready. */
+  const startInstance = async (i: number, env: Record<string, string | undefined> = {}): Promise<void> => {
+    const child = spawn(process.execPath, [script], {
+      cwd: process.cwd(),
+      env: { ...process.env, MANDATE_HOME: join(dir, `home-${i}`), MANDATE_SECRETS: 'file', MANDATE_STORE: storeUrl, MANDATE_STORE_KEY: 'team-test-key', PORT: String(ports[i]), PUBLIC_URL: url, INSTANCE_CONFIG: configOf(i), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children[i] = child;
+    let err = '';
+    child.stderr!.on('data', (d) => { err += String(d); });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d) => { if (String(d).includes('READY')) resolve(); });
+      child.once('exit', (code) => reject(Object.assign(new Error(`instance ${i} exited ${code}: ${err.slice(-2000)}`), { stderr: err, code })));
+    });
+    alive[i] = true;
+    child.once('exit', () => { alive[i] = false; });
+  };
+
   beforeAll(async () => {
     const proxyPort = await freePort();
     url = `http://127.0.0.1:${proxyPort}/mcp`;
-    as = await startTestAuthz({ mcpResource: url });
-    const verifier = (p: UpstreamProvider) => sandboxTokenVerifier({ issuer: as.authz.issuer, jwksUri: as.authz.jwksUri, audience: RESOURCES[p], isJtiRevoked: async () => false });
+    for (let i = 0; i < 3; i++) {
+      ports.push(await freePort());
+      authzPorts.push(await freePort());
+    }
+    // The load balancer in front of the authorization servers: any instance serves any step.
+    authz = await routingProxy(() => {
+      if (authzRoute !== null) return authzPorts[authzRoute]!;
+      let i: number;
+      do i = authzNext++ % 3; while (!alive[i]);
+      return authzPorts[i]!;
+    });
+    const verifier = (p: UpstreamProvider) => sandboxTokenVerifier({ issuer: authz.origin, jwksUri: `${authz.origin}/jwks`, audience: RESOURCES[p], isJtiRevoked: async () => false });
     sandbox = await startSandbox({ slack: verifier('slack'), crm: verifier('crm'), calendar: verifier('calendar') });
     store = await openPostgresStore({ url: PG_URL!, schema, poolSize: 2 });
-    const dir = mkdtempSync(join(tmpdir(), 'mandate-team-'));
+    dir = mkdtempSync(join(tmpdir(), 'mandate-team-'));
     homes.push(dir);
     // Bundled inside the repository so its packages resolve from node_modules.
     script = join(process.cwd(), 'node_modules', '.cache', `mandate-instance-${process.pid}.mjs`);
     await build({ entryPoints: ['test/e2e/fixtures/instance.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: script, logLevel: 'silent' });
-    const config = JSON.stringify({
-      authorizationServer: { issuer: as.authz.issuer, clientId: MANDATE.id },
+    configOf = (i) => JSON.stringify({
       providers: { slack: { baseUrl: sandbox.baseUrls.slack }, crm: { baseUrl: sandbox.baseUrls.crm }, calendar: { baseUrl: sandbox.baseUrls.calendar } },
       approvals: { waitSeconds: 0 },
       agents: { 'demo-agent': { tools: { '*': 'allow', slack_post_message: 'approve' } } },
+      server: { authzPublicUrl: authz.origin, authzPort: authzPorts[i] },
     });
-    for (let i = 0; i < 3; i++) {
-      const home = join(dir, `home-${i}`);
-      const secrets = await openSecretStore({ home, env: { MANDATE_SECRETS: 'file' } });
-      await secrets.setPassword(secrets.service, SECRET_ACCOUNTS.client(MANDATE.id), MANDATE.secret);
-      ports.push(await freePort());
-      const child = spawn(process.execPath, [script], {
-        cwd: process.cwd(),
-        env: { ...process.env, MANDATE_HOME: home, MANDATE_SECRETS: 'file', MANDATE_STORE: storeUrl, MANDATE_STORE_KEY: 'team-test-key', PORT: String(ports[i]), PUBLIC_URL: url, INSTANCE_CONFIG: config },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push(child);
-      let err = '';
-      child.stderr!.on('data', (d) => { err += String(d); });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d) => { if (String(d).includes('READY')) resolve(); });
-        child.once('exit', (code) => reject(new Error(`instance ${i} exited ${code}: ${err.slice(-2000)}`)));
-      });
-      child.once('exit', () => { alive[i] = false; });
-    }
+    for (let i = 0; i < 3; i++) await startInstance(i);
     proxy = stickyProxy(ports, (i) => alive[i]!);
     await new Promise<void>((r) => proxy.listen(proxyPort, '127.0.0.1', r));
-    token = (await subjectToken(as.authz)).token;
+    // The demo agent's delegation, as instance 0 provisioned it, redeemed at whichever instance the balancer picks.
+    const secrets = await openSecretStore({ home: join(dir, 'home-0'), env: { MANDATE_SECRETS: 'file' } });
+    const rt = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.delegation('demo-agent'));
+    const secret = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.client('demo-agent'));
+    const res = await fetch(`${authz.origin}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`demo-agent:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt!, resource: url }),
+    });
+    token = String(((await res.json()) as { access_token?: string }).access_token);
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) c?.kill('SIGKILL');
     await new Promise<void>((r) => (proxy ? proxy.close(() => r()) : r()));
+    await authz?.close();
     await store?.close();
     await sandbox?.close();
-    await as?.close();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
     if (script) rmSync(script, { force: true });
     const pg = await import('pg');
@@ -190,7 +218,10 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
           children[2]!.kill('SIGKILL');
         }
         try {
-          const r = await client.callTool({ name: 'slack_list_channels', arguments: {} });
+          // A call in flight on the killed instance: its stream cannot be resumed, and the SDK
+          // client keeps the request pending until its timeout (60 s by default), so a client
+          // that wants to move on sets a shorter one.
+          const r = await client.callTool({ name: 'slack_list_channels', arguments: {} }, undefined, { timeout: 5_000 });
           if (r.isError) failed++;
           else done.push(callIdOf(r)!);
         } catch {
@@ -213,6 +244,48 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
     expect([...count.values()].every((n) => n === 1)).toBe(true);
     expect(await verifyStore(store)).toMatchObject({ ok: true });
   }, 300_000);
+
+  let client = '';
+  let rt = '';
+
+  it('a client registers and signs in through instance A, refreshes through B, and calls tools through B', async () => {
+    authzRoute = 0;
+    const signed = await registerAndSignIn(authz.origin, url);
+    authzRoute = 1;
+    const r = await refresh(authz.origin, signed.clientId, signed.refreshToken, url);
+    authzRoute = null;
+    const b = await connectHttp(`http://127.0.0.1:${ports[1]}/mcp`, r.accessToken);
+    const listed = await b.callTool({ name: 'slack_list_channels', arguments: {} });
+    expect(listed.isError).toBeFalsy();
+    await b.close();
+    // And through A with the token A signed (one key, kept in the database).
+    const a = await connectHttp(`http://127.0.0.1:${ports[0]}/mcp`, signed.accessToken);
+    expect((await a.callTool({ name: 'slack_list_channels', arguments: {} })).isError).toBeFalsy();
+    await a.close();
+    client = signed.clientId;
+    rt = r.refreshToken;
+  });
+
+  it('a restart of both instances logs nobody out: the client refreshes and calls tools', async () => {
+    for (const i of [0, 1]) {
+      const exited = new Promise((r) => children[i]!.once('exit', r));
+      children[i]!.kill('SIGTERM');
+      await exited;
+    }
+    await Promise.all([startInstance(0), startInstance(1)]);
+    authzRoute = 1;
+    const r = await refresh(authz.origin, client, rt, url);
+    authzRoute = null;
+    const c = await connectHttp(url, r.accessToken);
+    expect((await c.callTool({ name: 'slack_list_channels', arguments: {} })).isError).toBeFalsy();
+    await c.close();
+  }, 60_000);
+
+  it('on PostgreSQL without MANDATE_STORE_KEY an instance refuses to start, saying why', async () => {
+    const err = await startInstance(2, { MANDATE_STORE_KEY: '' }).then(() => null, (e: { stderr: string; code: number }) => e);
+    expect(err?.code).not.toBe(0);
+    expect(err?.stderr).toMatch(/MANDATE_STORE_KEY is required with a PostgreSQL store/);
+  }, 60_000);
 });
 
 if (!PG_URL) {

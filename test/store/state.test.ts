@@ -133,6 +133,20 @@ describe.each(backends)('$name', (backend) => {
       expect((await store.listDelegations()).map((x) => x.agent)).toEqual(['assistant', 'reader']);
     });
 
+    test('one user delegates to one agent through several clients: each kept, the latest answers without a client', async () => {
+      const d = { user: 'demo-user', agent: 'assistant', client: 'assistant', scopes: ['a'], status: 'active' as const, updated_at: '2025-03-01T10:00:00.000Z' };
+      await store.putDelegation(d);
+      await store.putDelegation({ ...d, client: 'mandate', scopes: ['b'], updated_at: '2025-03-01T11:00:00.000Z' });
+      await store.putDelegation({ ...d, client: null, scopes: ['c'], updated_at: '2025-03-01T09:00:00.000Z' });
+      await reopen();
+      expect(await store.getDelegation('demo-user', 'assistant', 'assistant')).toEqual(d);
+      expect((await store.getDelegation('demo-user', 'assistant', 'mandate'))!.scopes).toEqual(['b']);
+      expect((await store.getDelegation('demo-user', 'assistant', null))).toMatchObject({ client: null, scopes: ['c'] });
+      expect((await store.getDelegation('demo-user', 'assistant'))!.client).toBe('mandate');
+      expect(await store.getDelegation('demo-user', 'assistant', 'other')).toBeNull();
+      expect(await store.listDelegations()).toHaveLength(3);
+    });
+
     test('meta keys', async () => {
       expect(await store.getMeta('audit.kid')).toBeNull();
       await store.setMeta('audit.kid', 'k1');

@@ -20,6 +20,21 @@ export interface AuthzStateStore {
   getSigningKeys(): Promise<string | null>;
   /** Stores the keys; with `onlyIfMissing`, keeps what another instance stored first and returns that. */
   putSigningKeys(jwks: string, onlyIfMissing?: boolean): Promise<string>;
+  /** A named secret of the authorization server (its signing keys, its cookie keys), or null. */
+  getSecret(name: string): Promise<string | null>;
+  /**
+   * Stores a named secret and returns what is stored after: with `onlyIfMissing`, what another
+   * instance stored first; with `expected`, only if the stored value is still that one (else
+   * the value another instance stored meanwhile).
+   */
+  putSecret(name: string, value: string, opts?: { onlyIfMissing?: boolean; expected?: string | null }): Promise<string>;
+  /** Whether payloads can be sealed (a store key was given). */
+  readonly sealed: boolean;
+  /**
+   * A secret every instance derives alike from the store key (HKDF, per `label`): the client
+   * secrets of Mandate's own clients, so no instance replaces another's registration.
+   */
+  deriveSecret(label: string): string;
 }
 
 const hashId = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -34,6 +49,11 @@ export class PgAuthzState implements AuthzStateStore {
   /** Whether a store key was given (the authorization server refuses to keep state here without one). */
   get sealed(): boolean {
     return this.key !== null;
+  }
+
+  deriveSecret(label: string): string {
+    if (!this.key) throw new StoreError('invalid', 'MANDATE_STORE_KEY is required to derive the authorization server\'s secrets');
+    return Buffer.from(hkdfSync('sha256', this.key, 'mandate-store', `derived secret v1 ${label}`, 32)).toString('base64url');
   }
 
   private seal(text: string, aad: string): string {
@@ -124,18 +144,38 @@ export class PgAuthzState implements AuthzStateStore {
     );
   }
 
-  async getSigningKeys(): Promise<string | null> {
-    const { rows } = await this.db.query<{ value: string }>("SELECT value FROM meta WHERE key = 'authz_jwks'");
-    return rows[0] ? this.open(rows[0].value, 'authz_jwks') : null;
+  getSigningKeys(): Promise<string | null> {
+    return this.getSecret('jwks');
   }
 
-  async putSigningKeys(jwks: string, onlyIfMissing = false): Promise<string> {
-    const sealed = this.seal(jwks, 'authz_jwks');
-    if (onlyIfMissing) {
-      await this.db.query("INSERT INTO meta (key, value) VALUES ('authz_jwks', $1) ON CONFLICT (key) DO NOTHING", [sealed]);
-      return (await this.getSigningKeys())!;
+  putSigningKeys(jwks: string, onlyIfMissing = false): Promise<string> {
+    return this.putSecret('jwks', jwks, { onlyIfMissing });
+  }
+
+  async getSecret(name: string): Promise<string | null> {
+    const key = `authz_${name}`;
+    const { rows } = await this.db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);
+    return rows[0] ? this.open(rows[0].value, key) : null;
+  }
+
+  async putSecret(name: string, value: string, opts: { onlyIfMissing?: boolean; expected?: string | null } = {}): Promise<string> {
+    const key = `authz_${name}`;
+    const sealed = this.seal(value, key);
+    if (opts.onlyIfMissing) {
+      await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, sealed]);
+      return (await this.getSecret(name))!;
     }
-    await this.db.query("INSERT INTO meta (key, value) VALUES ('authz_jwks', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [sealed]);
-    return jwks;
+    if (opts.expected !== undefined) {
+      // Compare and set, under the row's lock: two instances rotating at once keep one rotation.
+      return this.db.tx(async (c) => {
+        const { rows } = await c.query<{ value: string }>('SELECT value FROM meta WHERE key = $1 FOR UPDATE', [key]);
+        const now = rows[0] ? this.open(rows[0].value, key) : null;
+        if (now !== opts.expected) return now ?? value;
+        await c.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, sealed]);
+        return value;
+      });
+    }
+    await this.db.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, sealed]);
+    return value;
   }
 }

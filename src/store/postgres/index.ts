@@ -123,7 +123,7 @@ class PostgresStoreImpl implements PostgresStore {
   peekRate(q: Omit<RateQuery, 'limit'> & { limit?: number }): Promise<RateResult> { return this.rates.peekRate(q); }
   // delegations and meta
   putDelegation(d: Delegation): Promise<void> { return this.state.putDelegation(d); }
-  getDelegation(user: string, agent: string): Promise<Delegation | null> { return this.state.getDelegation(user, agent); }
+  getDelegation(user: string, agent: string, client?: string | null): Promise<Delegation | null> { return this.state.getDelegation(user, agent, client); }
   listDelegations(): Promise<Delegation[]> { return this.state.listDelegations(); }
   getMeta(key: string): Promise<string | null> { return this.state.getMeta(key); }
   setMeta(key: string, value: string): Promise<void> { return this.state.setMeta(key, value); }

@@ -121,6 +121,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX authz_models_user_code ON authz_models (model, user_code) WHERE user_code IS NOT NULL;
   CREATE INDEX authz_models_expiry ON authz_models (expires_at) WHERE expires_at IS NOT NULL;
   `,
+  `
+  -- A user may delegate to one agent through several clients: one row per (user, agent,
+  -- client), '' standing for "no client"; the latest row of a pair answers getDelegation.
+  UPDATE delegations SET client = '' WHERE client IS NULL;
+  ALTER TABLE delegations ALTER COLUMN client SET DEFAULT '', ALTER COLUMN client SET NOT NULL;
+  ALTER TABLE delegations DROP CONSTRAINT delegations_pkey;
+  ALTER TABLE delegations ADD PRIMARY KEY ("user", agent, client);
+  CREATE INDEX delegations_latest ON delegations ("user", agent, updated_at);
+  `,
 ];
 
 /** A fixed advisory-lock key for migrations ("mandate" in ASCII), per database. */

@@ -42,18 +42,20 @@ export class PgDelegations implements DelegationStore, MetaStore {
   async putDelegation(d: Delegation): Promise<void> {
     await this.db.query(
       `INSERT INTO delegations ("user", agent, client, scopes, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT ("user", agent) DO UPDATE SET client = excluded.client, scopes = excluded.scopes, status = excluded.status, updated_at = excluded.updated_at`,
-      [d.user, d.agent, d.client ?? null, JSON.stringify(d.scopes), d.status, isoField(d.updated_at, 'updated_at')],
+       ON CONFLICT ("user", agent, client) DO UPDATE SET scopes = excluded.scopes, status = excluded.status, updated_at = excluded.updated_at`,
+      [d.user, d.agent, d.client ?? '', JSON.stringify(d.scopes), d.status, isoField(d.updated_at, 'updated_at')],
     );
   }
 
-  async getDelegation(user: string, agent: string): Promise<Delegation | null> {
-    const { rows } = await this.db.query<DelegationRow>('SELECT * FROM delegations WHERE "user" = $1 AND agent = $2', [user, agent]);
+  async getDelegation(user: string, agent: string, client?: string | null): Promise<Delegation | null> {
+    const { rows } = client === undefined
+      ? await this.db.query<DelegationRow>('SELECT * FROM delegations WHERE "user" = $1 AND agent = $2 ORDER BY updated_at DESC, xmin::text::bigint DESC LIMIT 1', [user, agent])
+      : await this.db.query<DelegationRow>('SELECT * FROM delegations WHERE "user" = $1 AND agent = $2 AND client = $3', [user, agent, client ?? '']);
     return rows[0] ? delegationFromRow(rows[0]) : null;
   }
 
   async listDelegations(): Promise<Delegation[]> {
-    const { rows } = await this.db.query<DelegationRow>('SELECT * FROM delegations ORDER BY "user", agent');
+    const { rows } = await this.db.query<DelegationRow>('SELECT * FROM delegations ORDER BY "user", agent, client');
     return rows.map(delegationFromRow);
   }
 
