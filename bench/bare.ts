@@ -22,7 +22,8 @@ export interface BareDeps {
   tokens: (tool: AnyTool) => TokenSource;
 }
 
-function connectorFor(provider: AnyTool['provider'], baseUrl: string, tokens: TokenSource, signal: AbortSignal): unknown {
+/** The connector Mandate would build for `provider`, with the tool's fixed token. */
+export function connectorFor(provider: AnyTool['provider'], baseUrl: string, tokens: TokenSource, signal: AbortSignal): unknown {
   switch (provider) {
     case 'slack': return new SlackConnector({ baseUrl, tokens, signal });
     case 'crm': return new CrmConnector({ baseUrl, tokens, signal });

@@ -2,6 +2,7 @@
 // authorization server, store with durable audit) started once, serving
 //   - guarded Streamable HTTP (the real serveHttp transport, bearer-checked),
 //   - bare Streamable HTTP (an SDK McpServer per session, see bare.ts),
+//   - bare 2026-07-28 Streamable HTTP (an SDK v2 McpServer per request, see bare-modern.ts),
 //   - guarded stdio framing on fd 3 (createMcpServer, as serveStdio wires it),
 //   - bare stdio framing on fd 4,
 // and answering run.ts's control messages on the IPC channel. Logs go to a file, as a
@@ -25,6 +26,7 @@ import { DEMO_AGENT, DEMO_USER } from '../src/sandbox/index.js';
 import type { TokenSource } from '../src/connectors/http.js';
 import { clientCredentialsActor, createTokenBroker, refreshingSubject } from '../src/tokens/index.js';
 import { createBareServer, startBareHttp } from './bare.js';
+import { startBareModernHttp } from './bare-modern.js';
 import { BENCH_CONFIG, BENCH_TOOLS, type HostInfo, type HostReply, type HostRequest } from './lib/protocol.js';
 
 const home = process.env.BENCH_HOME!;
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   }
   const bareDeps = { tools, baseUrls: sandbox.baseUrls, tokens: (t: AnyTool) => bareTokens.get(t.name)! };
   const bareHttp = await startBareHttp(bareDeps);
+  const bareModern = bareOnly ? null : await startBareModernHttp(bareDeps);
 
   // stdio framing on two extra fds, one per server, so both share this process and emulator.
   const identity = await runtime.identity.stdioIdentity(DEMO_AGENT, `stdio-${randomUUID()}`);
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     await bareHttp.close().catch(() => undefined);
+    await bareModern?.close().catch(() => undefined);
     await (guardedHttp ?? runtime).close().catch(() => undefined);
     process.exit(0);
   };
@@ -136,7 +140,7 @@ async function main(): Promise<void> {
     );
   });
   process.on('disconnect', () => void stop());
-  const info: HostInfo = { guardedUrl: guardedHttp?.url ?? '', bareUrl: bareHttp.url, bearer, pid: process.pid };
+  const info: HostInfo = { guardedUrl: guardedHttp?.url ?? '', bareUrl: bareHttp.url, bareModernUrl: bareModern?.url ?? '', bearer, pid: process.pid };
   process.send!({ ready: info });
 }
 

@@ -10,6 +10,8 @@ export const BENCH_TOOLS = ['slack_read_history', 'crm_search_contacts', 'calend
 export interface HostInfo {
   guardedUrl: string;
   bareUrl: string;
+  /** The bare SDK v2 server on 2026-07-28 (stateless); the guarded URL serves both revisions. */
+  bareModernUrl: string;
   /** MCP bearer token for the guarded HTTP endpoint (the bare one ignores it). */
   bearer: string;
   pid: number;
