@@ -62,6 +62,7 @@ function sanitize(input: AuditInput): AuditInput {
     ...input,
     args: input.args === undefined || input.args === null ? null : redactSecrets(input.args),
     reason: typeof input.reason === 'string' ? scrubTokens(input.reason) : (input.reason ?? null),
+    ...(typeof input.purpose === 'string' ? { purpose: scrubTokens(input.purpose) } : {}),
     token: t ? { jti: t.jti ?? null, aud: t.aud ?? null, scope: t.scope ?? null, exp: t.exp ?? null } : null,
   };
 }

@@ -21,7 +21,7 @@ export interface AuditedTokenSource extends TokenSource {
 
 export interface TokenStage {
   /** The per-tool token source for one call of `tool` by `identity`. */
-  sourceFor(identity: Identity, tool: AnyTool, signal: AbortSignal): AuditedTokenSource;
+  sourceFor(identity: Identity, tool: AnyTool, signal: AbortSignal, call?: { taskId?: string }): AuditedTokenSource;
   /** Drops cached tokens of an agent (revocation). */
   invalidate(agent: string, tool?: AnyTool): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
 } from '../tokens/index.js';
 import { oauthClient } from '../tokens/oauth.js';
 import { decide } from '../policy/decide.js';
+import { ancestorsOf } from '../policy/config.js';
 import type { AuditLog } from '../audit/writer.js';
 import { refusalInput, type RefusalFacts } from '../audit/events.js';
 import { TokenUnavailable } from '../errors.js';
@@ -145,6 +146,7 @@ export async function startIdentity(opts: IdentityOptions): Promise<IdentityRunt
       // A consent grants at most what the agent's capabilities allow, under the config in force.
       consentScopes: (agent) => delegationScopes(config, agent),
       upstreamAllowed: (q) => upstreamAllowed(config, store, q),
+      parentsOf: (agent) => ancestorsOf(config.agents, agent),
       onRefused: (r) => recordRefusal(opts, {
         event: r.event, error: r.error, description: r.description, client: r.client, user: r.subject, agent: r.actor,
         request: { grant_type: r.grantType, resource: r.resource, scope: r.scope },
@@ -314,7 +316,9 @@ async function upstreamAllowed(config: Config, store: Store, q: { user: string; 
   let first: string | null = null;
   for (const tool of tools) {
     const revoked = await store.isRevoked({ agent: q.agent, tool: tool.name, user: q.user });
-    const d = decide({ agents: config.agents, agentId: q.agent, tool, now: new Date(), revoked: revoked?.scope ?? null });
+    const ancestorsRevoked = Object.fromEntries(await Promise.all(ancestorsOf(config.agents, q.agent).map(async (a) =>
+      [a, (await store.isRevoked({ agent: a, tool: tool.name, user: q.user }))?.scope ?? null] as const)));
+    const d = decide({ agents: config.agents, agentId: q.agent, tool, now: new Date(), revoked: revoked?.scope ?? null, ancestorsRevoked });
     if (d.effect !== 'deny') return null;
     first ??= d.reason;
   }
@@ -332,12 +336,12 @@ function brokerTokenStage(
       throw new TokenUnavailable('The authorization server is not available.', { detail: err instanceof Error ? err.message : String(err) });
     });
   return {
-    sourceFor(identity, tool, signal): AuditedTokenSource {
+    sourceFor(identity, tool, signal, call): AuditedTokenSource {
       let info: TokenInfo | null = null;
       const request = async (): Promise<PerToolRequest> => {
         if (!tool.resource) throw new TokenUnavailable('Mandate\'s own tools need no upstream token.');
         const { subject, actor } = await sources(identity);
-        return { user: identity.user, agent: identity.agent, resource: tool.resource, scopes: tool.scopes, subject, actor, signal };
+        return { user: identity.user, agent: identity.agent, resource: tool.resource, scopes: tool.scopes, subject, actor, signal, ...(call?.taskId ? { taskId: call.taskId } : {}) };
       };
       const take = (r: { token: string; info: TokenInfo }) => { info = r.info; return r.token; };
       return {
