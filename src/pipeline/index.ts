@@ -336,6 +336,7 @@ function gateRequest(s: Services, c: CallState): import('../approvals/gate.js').
   return {
     identity: c.identity, tool: c.tool!, args: c.args!, displayArgs: c.displayArgs as Record<string, unknown>,
     argsDigest: c.digest!, callId: c.callId, signal: c.req.signal, progress: c.req.progress,
+    ...(c.purpose || c.taskId ? { intent: { purpose: c.purpose, taskId: c.taskId } } : {}),
     // With passkey presence, only the console's passkey approves: an MCP client's form cannot.
     elicit: elicitationTrusted(s) ? c.req.elicit : undefined,
     onRequested: async (a) => {

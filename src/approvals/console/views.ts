@@ -163,7 +163,7 @@ function renderCalls(calls) {
   for (const c of calls) {
     const tr = mk('tr'); tr.dataset.callId = c.call_id;
     const t = cell(tr, 'When', when(c.ts)); t.title = c.ts;
-    cell(tr, 'Agent', c.agent || '—'); cell(tr, 'Tool', c.tool); cell(tr, 'Summary', c.summary, 'wrap');
+    cell(tr, 'Agent', c.agent || '—'); cell(tr, 'Tool', c.tool); cell(tr, 'Summary', c.summary + (c.purpose ? ' — why: ' + c.purpose : '') + (c.task_id ? ' [task ' + c.task_id + ']' : ''), 'wrap');
     cell(tr, 'Decision', c.decision || '—'); cell(tr, 'Outcome', c.outcome, 'o-' + c.outcome); cell(tr, 'Error', c.error_code || '—');
     body.append(tr);
   }
