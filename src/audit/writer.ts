@@ -16,6 +16,8 @@ export interface AuditLogOptions {
 export class AuditLog {
   private readonly store: AuditStore;
   private readonly logger: Logger | undefined;
+  /** Told of every batch of records once written (the anomaly watch); never throws at the writer. */
+  onWritten: ((records: AuditRecord[]) => void) | undefined;
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
     this.store = store;
@@ -42,6 +44,9 @@ export class AuditLog {
           { call_id: r.call_id, session_id: r.session_id, agent: r.agent, tool: r.tool, event: r.event, seq: r.seq },
           'audit record written',
         );
+      }
+      if (this.onWritten) {
+        try { this.onWritten(records); } catch (err) { this.logger?.error({ err }, 'an audit observer failed'); }
       }
       return records;
     } catch (err) {

@@ -69,6 +69,7 @@ export const configSchema = z
         spikeFactor: z.number().min(1.5).max(1000).default(5).describe('A minute with this many times the agent\'s recent rate (and at least `spikeMin` calls) is a spike.'),
         spikeMin: z.number().int().min(2).max(100000).default(20),
         denialsMin: z.number().int().min(2).max(1000).default(5).describe('This many denials or refused tokens within 5 minutes raise an anomaly.'),
+        learnCalls: z.number().int().min(1).max(100000).default(20).describe('Calls an agent makes before its usual hours and write tools are known (unusual_hours, first_write).'),
       })
       .optional(),
     audit: z.strictObject({ redact: auditRedactConfigSchema.optional() }).optional(),

@@ -16,6 +16,7 @@ import { ApprovalGate } from '../approvals/gate.js';
 import { RequestStates } from '../approvals/request-state.js';
 import { homeReceiptSigner } from '../audit/receipt.js';
 import { policyVersion } from '../policy/version.js';
+import { watchAnomalies } from './anomalies.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { UpstreamProvider } from '../resources.js';
 import { SlackConnector } from '../connectors/slack.js';
@@ -153,6 +154,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       requestStates: new RequestStates(home, store),
       approvalConsoleUrl: null,
     };
+    // Anomaly signals from the records this process writes (the recent trail is read in the background).
+    void watchAnomalies({ store, audit, logger, config: () => services.config, invalidate: (agent) => identity.tokens.invalidate(agent) });
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({
       store, configFile: opts.configFile ?? null, logger, intervalMs: opts.policyPollMs,

@@ -130,6 +130,8 @@ export function formatAuditLine(r: AuditRecord): string {
       return `${head}  ${target}${forUser}  ${t(r.reason ?? 'expired')}  ${t(r.approval_id ?? '-')}  ${t(r.call_id)}`;
     case 'revoked':
       return `${head}  ${target}${r.user ? forUser : ' for every user'}  by ${t(r.approver ?? 'unknown')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
+    case 'anomaly':
+      return `${head}  ${t(r.agent ?? '-')}  ${t(r.outcome ?? '-')}: ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
     case 'config_changed':
       return `${head}  policy ${t(r.policy_version ?? '-')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
     default: {
