@@ -16,8 +16,7 @@ export interface AuditLogOptions {
 export class AuditLog {
   private readonly store: AuditStore;
   private readonly logger: Logger | undefined;
-  /** Told of every batch of records once written (the anomaly watch); never throws at the writer. */
-  onWritten: ((records: AuditRecord[]) => void) | undefined;
+  private readonly observers: Array<(records: AuditRecord[]) => void> = [];
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
     this.store = store;
@@ -34,6 +33,11 @@ export class AuditLog {
     return record!;
   }
 
+  /** Tells `observer` of every batch of records once written (the anomaly watch, telemetry); an observer's error never reaches the writer. */
+  observe(observer: (records: AuditRecord[]) => void): void {
+    this.observers.push(observer);
+  }
+
   /** Appends several records of one moment, consecutively, in one transaction. */
   async recordMany(inputs: AuditInput[], options?: AppendAuditOptions): Promise<AuditRecord[]> {
     const safe = inputs.map(sanitize);
@@ -45,8 +49,8 @@ export class AuditLog {
           'audit record written',
         );
       }
-      if (this.onWritten) {
-        try { this.onWritten(records); } catch (err) { this.logger?.error({ err }, 'an audit observer failed'); }
+      for (const observer of this.observers) {
+        try { observer(records); } catch (err) { this.logger?.error({ err }, 'an audit observer failed'); }
       }
       return records;
     } catch (err) {

@@ -35,7 +35,7 @@ export interface CallRequest {
   progress?: (progress: number, message: string) => Promise<void>;
   elicit?: (summary: string) => Promise<'accept' | 'decline' | 'cancel'>;
   /** The request's `_meta["mandate/purpose"]` and `_meta["mandate/task_id"]`, as sent (checked by the pipeline). */
-  meta?: { purpose?: unknown; taskId?: unknown };
+  meta?: { purpose?: unknown; taskId?: unknown; traceparent?: unknown; tracestate?: unknown };
   /**
    * A 2026-07-28 request: a human's approval is asked through an input-required result (a
    * URL-mode elicitation to the approval console, or a form where elicitation is trusted),
@@ -112,11 +112,14 @@ export async function runToolCall(services: Services, identity: Identity, req: C
   const call: CallState = { callId: newCallId(), startedAt: Date.now(), identity, req };
   const tool = services.toolByName.has(req.name) ? req.name : unknownToolName(req.name);
   const log = (call.log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool }));
+  const telemetry = services.telemetry ? callTelemetry(services.telemetry, call, tool) : undefined;
   try {
     for (const [name, step] of STEPS) {
       log.debug({ step: name }, 'step');
-      await step(services, call);
+      if (telemetry) await telemetry.step(name, () => step(services, call));
+      else await step(services, call);
     }
+    telemetry?.end({ decision: call.decision?.effect ?? 'allow', outcome: 'ok', errorCode: null });
     await Promise.all([call.received, services.audit.record(auditInput(services, call, {
       event: 'executed', outcome: 'ok', decision: call.decision?.effect ?? 'allow',
     }))]);
@@ -128,6 +131,11 @@ export async function runToolCall(services: Services, identity: Identity, req: C
       _meta: { 'mandate/call_id': call.callId },
     };
   } catch (err) {
+    if (telemetry) {
+      const code = err instanceof InputNeeded ? 'approval_pending' : err instanceof RequestStateRefused ? 'invalid_request_state' : asMandateError(err).code;
+      const denied = REFUSED_CODES.includes(code) || code === 'invalid_request_state';
+      telemetry.end({ decision: denied ? 'deny' : call.decision?.effect ?? null, outcome: denied ? 'denied' : code === 'approval_pending' ? 'pending' : 'error', errorCode: code });
+    }
     if (err instanceof InputNeeded) {
       await Promise.all([call.received, services.audit.record(auditInput(services, call, {
         event: 'failed', outcome: 'pending', error_code: 'approval_pending', decision: 'approve',
@@ -147,7 +155,7 @@ export async function runToolCall(services: Services, identity: Identity, req: C
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid requestState: ${err.message} (call_id ${call.callId})`, { reason: err.reason, call_id: call.callId });
     }
     const e = asMandateError(err);
-    const refused = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked', 'content_guard'].includes(e.code);
+    const refused = REFUSED_CODES.includes(e.code);
     try {
       await Promise.all([call.received, services.audit.record(auditInput(services, call, {
         event: e.code === 'approval_rejected' ? 'rejected' : refused ? 'denied' : 'failed',
@@ -163,6 +171,16 @@ export async function runToolCall(services: Services, identity: Identity, req: C
     log.info({ error_code: e.code, duration_ms: Date.now() - call.startedAt }, 'tool call ended with an error');
     return toErrorResult(e, call.callId);
   }
+}
+
+/** The error codes of a call the policy (or the content guard) refused: `denied` records. */
+const REFUSED_CODES: readonly string[] = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked', 'content_guard'];
+
+/** The call's telemetry, its parent span from the `traceparent` in its `_meta` when sent. */
+function callTelemetry(t: import('../telemetry/index.js').Telemetry, c: CallState, tool: string) {
+  const meta = c.req.meta;
+  const str = (v: unknown) => (typeof v === 'string' && v.length <= 512 ? v : undefined);
+  return t.call({ callId: c.callId, agent: c.identity.agent, tool, traceparent: str(meta?.traceparent), tracestate: str(meta?.tracestate) });
 }
 
 async function resolveTool(s: Services, c: CallState): Promise<void> {
@@ -323,7 +341,9 @@ async function checkContent(s: Services, c: CallState): Promise<void> {
 
 async function awaitApproval(s: Services, c: CallState): Promise<void> {
   if (c.decision?.effect !== 'approve') return;
+  const waited = Date.now();
   const outcome = c.req.input ? await askThroughInputRequired(s, c, c.req.input) : await s.approvals.pass(gateRequest(s, c));
+  s.telemetry?.approvalWait(Date.now() - waited, outcome.status === 'approved' || outcome.status === 'rejected');
   await settleApproval(s, c, outcome);
 }
 

@@ -24,6 +24,8 @@ export interface TokenStage {
   sourceFor(identity: Identity, tool: AnyTool, signal: AbortSignal, call?: { taskId?: string }): AuditedTokenSource;
   /** Drops cached tokens of an agent (revocation). */
   invalidate(agent: string, tool?: AnyTool): Promise<void>;
+  /** Exchanges made and cache hits so far (telemetry); absent where the stage does not count. */
+  stats?(): { exchanges: number; hits: number };
 }
 
 /** One call as a connector sees it: which account (real accounts) and where to say whose it was. */
@@ -77,4 +79,6 @@ export interface Services {
   requestStates: import('../approvals/request-state.js').RequestStates;
   /** The approval console's address (without its secret), once it runs beside the server. */
   approvalConsoleUrl: string | null;
+  /** OpenTelemetry, when the environment turns it on (src/telemetry); absent or null: off. */
+  telemetry?: import('../telemetry/index.js').Telemetry | null;
 }

@@ -30,7 +30,7 @@ export function watchAnomalies(opts: AnomalyWatchOptions): Promise<void> {
   const detector = new AnomalyDetector(settings);
   // Records written while the recent trail is read wait for it (start is not held up by it).
   let waiting: AuditRecord[] | null = [];
-  opts.audit.onWritten = (records) => { if (waiting) waiting.push(...records); else observe(records); };
+  opts.audit.observe((records) => { if (waiting) waiting.push(...records); else observe(records); });
   const primed = opts.store.readAudit({ order: 'desc', limit: PRIME_RECORDS }).catch(() => []).then((recent) => {
     const seen = new Set(recent.map((r) => r.seq));
     for (const r of recent.reverse()) detector.observe(r);

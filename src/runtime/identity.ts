@@ -331,8 +331,9 @@ function brokerTokenStage(
   sources: (identity: Identity) => Promise<{ subject: SubjectSource; actor?: ActorSource }>,
   registry: Pick<DelegationRegistry, 'revokeJti'>,
 ): TokenStage {
+  let ready: TokenBroker | undefined; // for stats(), once the broker is up
   const broker = () =>
-    getBroker().catch((err: unknown) => {
+    getBroker().then((b) => (ready = b)).catch((err: unknown) => {
       throw new TokenUnavailable('The authorization server is not available.', { detail: err instanceof Error ? err.message : String(err) });
     });
   return {
@@ -357,6 +358,7 @@ function brokerTokenStage(
       const exp = Math.floor(Date.now() / 1000) + 3600;
       await Promise.all(dropped.map((jti) => registry.revokeJti(jti, exp)));
     },
+    stats: () => ready?.stats() ?? { exchanges: 0, hits: 0 },
   };
 }
 

@@ -142,7 +142,7 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
       arguments: raw?.take(ctx.mcpReq.id) ?? params.arguments,
       mcpRequestId: ctx.mcpReq.id,
       signal: ctx.mcpReq.signal,
-      meta: { purpose: meta[PURPOSE_META], taskId: meta[TASK_META] },
+      meta: { purpose: meta[PURPOSE_META], taskId: meta[TASK_META], traceparent: meta.traceparent, tracestate: meta.tracestate },
       progress:
         progressToken === undefined
           ? undefined
