@@ -223,8 +223,11 @@ async function currentDecision(s: Services, c: CallState, withArgs: boolean): Pr
   const revocation = c.revocation === undefined
     ? (c.revocation = await s.store.isRevoked({ agent: c.identity.agent, tool: tool.name, user: c.identity.user }))
     : c.revocation;
-  c.ancestorsRevoked ??= Object.fromEntries(await Promise.all(ancestorsOf(s.config.agents, c.identity.agent).map(async (a) =>
-    [a, (await s.store.isRevoked({ agent: a, tool: tool.name, user: c.identity.user }))?.scope ?? null] as const)));
+  if (c.ancestorsRevoked === undefined) {
+    const ancestors = ancestorsOf(s.config.agents, c.identity.agent);
+    c.ancestorsRevoked = ancestors.length === 0 ? {} : Object.fromEntries(await Promise.all(ancestors.map(async (a) =>
+      [a, (await s.store.isRevoked({ agent: a, tool: tool.name, user: c.identity.user }))?.scope ?? null] as const)));
+  }
   const ancestorsRevoked = c.ancestorsRevoked;
   let rateCount: number | undefined;
   const base = decide({
