@@ -76,5 +76,8 @@ describe('per agent and tool', () => {
 
     const ops = await open(config, 'ops');
     expect(sc(await post(ops.client, '[INFO] a\n[WARN] b\n[ERROR] c')).text).toContain('[INFO] a');
+    // mandate_whoami still answers for a rule with a contentGuard (its constraints are limits on arguments only).
+    const me = sc(await ops.client.callTool({ name: 'mandate_whoami', arguments: {} }));
+    expect(me.tools.find((x: { tool: string }) => x.tool === 'slack_post_message')).toMatchObject({ capability: 'allow', constraints: {} });
   });
 });
