@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { bearerFor, connectHttp, startHttpMandate, type HttpMandate } from '../helpers/http.js';
 import { mandate, sc } from '../helpers/cli.js';
+import { modernRequest } from '../helpers/modern.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
 let m: HttpMandate;
@@ -55,6 +56,17 @@ describe('intent and task', () => {
     const lines = tail.stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
     for (const line of lines) expect(line).toContain('task task-42  "Tell the team the weekly status"');
+  });
+
+  it('a 2026-07-28 request carries them in its _meta too', async () => {
+    const answer = await modernRequest(m.url, await bearerFor(m, 'helper'), 'tools/call', {
+      name: 'slack_post_message', arguments: { channel: '#general', text: 'From a modern client.' },
+      _meta: { 'mandate/purpose': 'Say hello from the new protocol', 'mandate/task_id': 'task-modern' },
+    });
+    const callId = answer.body.result?._meta?.['mandate/call_id'];
+    expect(answer.body.result?.isError ?? false).toBe(false);
+    for (const rec of records(callId)) expect(rec).toMatchObject({ purpose: 'Say hello from the new protocol', task_id: 'task-modern' });
+    expect(decodeJwt(slackTokens().at(-1)!).task_id).toBe('task-modern');
   });
 
   it('a bad purpose or task is invalid_arguments naming the _meta key; a write without a purpose is refused where the policy requires one', async () => {
