@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'upstream_unauthorized',
   'upstream_error',
   'account_unavailable',
+  'content_guard',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -66,6 +67,8 @@ export class UpstreamUnauthorized extends make('upstream_unauthorized') {}
 export class UpstreamError extends make('upstream_error') {}
 /** A provider account missing, expired or lacking a scope: the message names the `mandate connect` command to run. */
 export class AccountUnavailable extends make('account_unavailable') {}
+/** The outbound content guard refused a write: the message names what was found and where, never the text itself. */
+export class ContentGuardRefused extends make('content_guard') {}
 
 /** Anything thrown that is not ours becomes a generic upstream_error with no internals shown. */
 export function asMandateError(err: unknown): MandateError {

@@ -23,6 +23,8 @@ export interface GateRequest {
   progress?: (progress: number, message: string) => Promise<void>;
   /** Asks the human through MCP elicitation, when the client supports it and the config trusts it. */
   elicit?: (summary: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /** Why the call is made and its task, as the client said: shown with the request. */
+  intent?: { purpose?: string; taskId?: string };
   /** Called once a new request was recorded (the pipeline writes `approval_requested`). */
   onRequested?: (approval: Approval) => Promise<void>;
 }
@@ -111,7 +113,7 @@ export class ApprovalGate {
       args_digest: argsDigest,
       args: req.displayArgs,
       // The summary quotes raw arguments: token-shaped text in them is scrubbed as in the audit trail.
-      summary: scrubTokens(tool.summarize(req.args as never)),
+      summary: scrubTokens(tool.summarize(req.args as never) + intentNote(req.intent)),
       created_at: created.toISOString(),
       expires_at: new Date(created.getTime() + this.opts.ttlSeconds * 1000).toISOString(),
     });
@@ -186,4 +188,10 @@ export class ApprovalGate {
       approval = (await this.store.getApproval(approval.approval_id)) ?? approval;
     }
   }
+}
+
+/** What the approver reads after the summary: the purpose the client gave, and its task. */
+function intentNote(intent: GateRequest['intent']): string {
+  if (!intent?.purpose && !intent?.taskId) return '';
+  return `${intent.purpose ? ` (purpose: "${intent.purpose}")` : ''}${intent.taskId ? ` [task ${intent.taskId}]` : ''}`;
 }

@@ -111,3 +111,19 @@ export function refusalInput(r: RefusalFacts): AuditInput {
     args: Object.fromEntries(Object.entries(r.request).map(([k, v]) => [k, cut(v)])),
   };
 }
+
+/** `anomaly`: a signal computed from the trail (src/audit/anomalies.ts); `args` holds the signal and its facts, `reason` plain words. */
+export function anomalyInput(a: { agent: string; user: string | null; tool: string; signal: string; reason: string; facts: Record<string, string | number> }): AuditInput {
+  return {
+    call_id: newEventId(),
+    event: 'anomaly',
+    tool: a.tool,
+    user: a.user,
+    agent: a.agent,
+    actor_chain: [a.agent],
+    decision: 'flag',
+    outcome: a.signal,
+    reason: scrubTokens(a.reason),
+    args: { signal: a.signal, ...a.facts },
+  };
+}

@@ -13,12 +13,12 @@ export const REFUSAL_EVENTS = ['exchange_refused', 'token_refused', 'registratio
  * decision on an approval, its expiry, a revocation, a config applied, a refused attempt).
  * Records of no call carry a synthetic `call_id`: the `approval_id` for `approval_decided`
  * and `approval_expired` (`audit show apr_…` tells an approval's story; a call's own records
- * keep its actor chain and session), `evt_<ULID>` for `revoked` and `config_changed`, a fresh
+ * keep its actor chain and session), `evt_<ULID>` for `revoked`, `config_changed` and `anomaly`, a fresh
  * ULID for a refused attempt; their `tool` is the tool concerned, or '' for none.
  */
 export const AUDIT_EVENTS = [
   'received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed',
-  'approval_decided', 'approval_expired', 'revoked', 'config_changed', ...REFUSAL_EVENTS,
+  'approval_decided', 'approval_expired', 'revoked', 'config_changed', 'anomaly', ...REFUSAL_EVENTS,
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
@@ -71,6 +71,13 @@ export interface AuditRecord {
    * records of calls to a real account; never its credential. Absent (and unhashed) otherwise.
    */
   account?: string;
+  /**
+   * Why the call was made, in the user's words, as the client sent it in
+   * `_meta["mandate/purpose"]`; only on records of calls that said. Absent (and unhashed) otherwise.
+   */
+  purpose?: string;
+  /** The task the call belongs to (`_meta["mandate/task_id"]`); only when sent. Absent (and unhashed) otherwise. */
+  task_id?: string;
   token: AuditTokenInfo | null;
   /** SHA-256 of the canonical arguments as received (before redaction). */
   args_digest: string | null;
@@ -121,6 +128,8 @@ export const auditInputSchema = z.strictObject({
   approver: str,
   receipt: str,
   account: str,
+  purpose: str,
+  task_id: str,
   token: z
     .strictObject({
       jti: z.string().nullable(),
@@ -137,7 +146,7 @@ export const auditInputSchema = z.strictObject({
   duration_ms: z.number().finite().nullable().optional(),
 });
 
-const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'account', 'args_digest', 'outcome', 'error_code'] as const;
+const NULLABLE_STRINGS = ['user', 'client', 'agent', 'session_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'account', 'purpose', 'task_id', 'args_digest', 'outcome', 'error_code'] as const;
 const INPUT_KEYS = new Set(Object.keys(auditInputSchema.shape));
 const EVENTS = new Set<string>(AUDIT_EVENTS);
 const ACCESS = new Set<unknown>(['read', 'write', 'destructive', null, undefined]);
@@ -187,7 +196,7 @@ export function isPlainValidAuditInput(input: unknown): boolean {
   return i.args === undefined || isJson(i.args);
 }
 
-/** Validates an input and fills every absent field with `null` (but the optional ones, `receipt` and `account`, left out when absent). Throws a ZodError when invalid. */
+/** Validates an input and fills every absent field with `null` (but the optional ones, `receipt`, `account`, `purpose` and `task_id`, left out when absent). Throws a ZodError when invalid. */
 export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
   const i = isPlainValidAuditInput(input) ? input : auditInputSchema.parse(input);
   const out: NormalizedAuditInput = {
@@ -215,13 +224,15 @@ export function normalizeAuditInput(input: AuditInput): NormalizedAuditInput {
   };
   if (i.receipt != null) out.receipt = i.receipt;
   if (i.account != null) out.account = i.account;
+  if (i.purpose != null) out.purpose = i.purpose;
+  if (i.task_id != null) out.task_id = i.task_id;
   return out;
 }
 
 /** Every field of a record, in the contract's order (how records are shown and exported). */
 export const RECORD_FIELDS: readonly (keyof AuditRecord)[] = [
   'call_id', 'seq', 'ts', 'event', 'tool', 'access', 'user', 'client', 'agent', 'actor_chain', 'session_id',
-  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'account', 'token', 'args_digest',
+  'mcp_request_id', 'decision', 'policy_version', 'reason', 'approval_id', 'approver', 'receipt', 'account', 'purpose', 'task_id', 'token', 'args_digest',
   'args', 'outcome', 'error_code', 'duration_ms', 'prev_hash', 'hash',
 ];
 
@@ -230,13 +241,13 @@ export const HASHED_FIELDS: readonly (keyof AuditRecord)[] = RECORD_FIELDS.filte
 
 const KEY_PREFIX = HASHED_FIELDS.map((k, i) => (i === 0 ? '{' : ',') + JSON.stringify(k) + ':');
 /** The optional fields: hashed only when set, so records written before they existed keep their hash. */
-const OPTIONAL_AT = new Set(['receipt', 'account'].map((f) => HASHED_FIELDS.indexOf(f as keyof AuditRecord)));
+const OPTIONAL_AT = new Set(['receipt', 'account', 'purpose', 'task_id'].map((f) => HASHED_FIELDS.indexOf(f as keyof AuditRecord)));
 
 /**
  * The text a record's hash covers: the canonical JSON (RFC 8785) of the record without
  * `hash`. Built field by field in canonical key order (the same bytes as `canonicalJson`,
  * without sorting each time); a missing field throws, so a malformed record never verifies.
- * `receipt` and `account` alone may be absent (or null): they are then left out, as
+ * `receipt`, `account`, `purpose` and `task_id` alone may be absent (or null): they are then left out, as
  * `canonicalJson` leaves out an absent key.
  */
 export function canonicalRecordText(record: Omit<AuditRecord, 'hash'>): string {

@@ -1,6 +1,6 @@
 // What of a call's arguments the audit trail may keep. Always removed: values under
 // secret-named keys (`token`, `password`, `secret`, `authorization`, `api_key`, `cookie`…)
-// and token-shaped strings (JWTs, Slack, HubSpot and Google tokens, long high-entropy
+// and token-shaped strings (JWTs, Slack, HubSpot, Google, GitHub and AWS tokens, private keys, long high-entropy
 // base64url strings), wherever they appear. Then the config's per-tool, per-field rules
 // (`audit.redact`) keep only a hash, a masked shape, or nothing of chosen fields, so the
 // trail can be shared without copying customer data into it.
@@ -34,16 +34,26 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY_PARTS.some((part) => k.includes(part));
 }
 
-const TOKEN_SHAPES: readonly RegExp[] = [
-  /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, // JWT / JWS (and the head of a JWE)
-  /\bx(?:ox[a-z]|app)-[A-Za-z0-9-]{6,}/g, // Slack xoxb-, xoxp-, xoxa-, xapp-…
-  /\bpat-[a-z0-9]{2,5}-[0-9a-f]{8}-[0-9a-f-]{8,}/gi, // HubSpot private app token
-  /\bya29\.[A-Za-z0-9_.-]{10,}/g, // Google access token
-  /(?<![A-Za-z0-9])1\/\/[A-Za-z0-9_-]{20,}/g, // Google refresh token
+/**
+ * Token shapes, one home for each: what the audit trail and the log scrub, and what the
+ * outbound content guard (src/policy/content-guard.ts) names when a write would carry one.
+ * `label` is how a finding is named to people (never the match itself).
+ */
+export const SECRET_SHAPES: ReadonlyArray<{ name: string; label: string; re: RegExp }> = [
+  { name: 'private_key', label: 'a private key block', re: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g },
+  { name: 'jwt', label: 'a JWT', re: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g }, // JWT / JWS (and the head of a JWE)
+  { name: 'slack_token', label: 'a Slack token', re: /\bx(?:ox[a-z]|app)-[A-Za-z0-9-]{6,}/g }, // xoxb-, xoxp-, xoxa-, xapp-…
+  { name: 'hubspot_token', label: 'a HubSpot token', re: /\bpat-[a-z0-9]{2,5}-[0-9a-f]{8}-[0-9a-f-]{8,}/gi }, // private app token
+  { name: 'google_token', label: 'a Google access token', re: /\bya29\.[A-Za-z0-9_.-]{10,}/g },
+  { name: 'google_refresh_token', label: 'a Google refresh token', re: /(?<![A-Za-z0-9])1\/\/[A-Za-z0-9_-]{20,}/g },
+  { name: 'github_token', label: 'a GitHub token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/g },
+  { name: 'aws_key', label: 'an AWS access key', re: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g },
+  { name: 'google_api_key', label: 'a Google API key', re: /\bAIza[A-Za-z0-9_-]{35}/g },
 ];
 // An Authorization header pasted into text; a credential has a digit or a symbol, a word does not.
 const AUTH_HEADER = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/-]{12,}=*)/gi;
 const LONG_RUN = /[A-Za-z0-9_-]{32,}/g;
+const isCredential = (cred: string) => /[0-9._~+/=-]/.test(cred);
 
 /** Shannon entropy in bits per character. */
 function entropy(s: string): number {
@@ -65,11 +75,27 @@ function looksRandom(run: string): boolean {
 /** Replaces every token-shaped substring of `text` with `[redacted]`. */
 export function scrubTokens(text: string): string {
   let out = text;
-  for (const re of TOKEN_SHAPES) out = out.replace(re, REDACTED);
+  for (const { re } of SECRET_SHAPES) out = out.replace(re, REDACTED);
   out = out.replace(AUTH_HEADER, (m, scheme: string, space: string, cred: string) =>
-    /[0-9._~+/=-]/.test(cred) ? `${scheme}${space}${REDACTED}` : m,
+    isCredential(cred) ? `${scheme}${space}${REDACTED}` : m,
   );
   return out.replace(LONG_RUN, (run) => (looksRandom(run) ? REDACTED : run));
+}
+
+/** The kinds of secret `text` holds (names and labels from SECRET_SHAPES, plus `auth_header` and `high_entropy`), each once; never the match. */
+export function secretShapesIn(text: string): Array<{ name: string; label: string }> {
+  const found: Array<{ name: string; label: string }> = [];
+  let rest = text;
+  for (const { name, label, re } of SECRET_SHAPES) {
+    const next = rest.replace(re, ' ');
+    if (next !== rest) found.push({ name, label });
+    rest = next;
+  }
+  let header = false;
+  rest = rest.replace(AUTH_HEADER, (m, _s: string, _sp: string, cred: string) => (isCredential(cred) ? ((header = true), ' ') : m));
+  if (header) found.push({ name: 'auth_header', label: 'an Authorization header credential' });
+  if ((rest.match(LONG_RUN) ?? []).some(looksRandom)) found.push({ name: 'high_entropy', label: 'a high-entropy string (a key or token)' });
+  return found;
 }
 
 /** A JSON copy of `value` (undefined dropped, `toJSON` applied, cycles and BigInt made safe). */

@@ -16,6 +16,7 @@ export interface AuditLogOptions {
 export class AuditLog {
   private readonly store: AuditStore;
   private readonly logger: Logger | undefined;
+  private readonly observers: Array<(records: AuditRecord[]) => void> = [];
 
   constructor(store: AuditStore, options: AuditLogOptions = {}) {
     this.store = store;
@@ -32,6 +33,11 @@ export class AuditLog {
     return record!;
   }
 
+  /** Tells `observer` of every batch of records once written (the anomaly watch, telemetry); an observer's error never reaches the writer. */
+  observe(observer: (records: AuditRecord[]) => void): void {
+    this.observers.push(observer);
+  }
+
   /** Appends several records of one moment, consecutively, in one transaction. */
   async recordMany(inputs: AuditInput[], options?: AppendAuditOptions): Promise<AuditRecord[]> {
     const safe = inputs.map(sanitize);
@@ -42,6 +48,9 @@ export class AuditLog {
           { call_id: r.call_id, session_id: r.session_id, agent: r.agent, tool: r.tool, event: r.event, seq: r.seq },
           'audit record written',
         );
+      }
+      for (const observer of this.observers) {
+        try { observer(records); } catch (err) { this.logger?.error({ err }, 'an audit observer failed'); }
       }
       return records;
     } catch (err) {
@@ -62,6 +71,7 @@ function sanitize(input: AuditInput): AuditInput {
     ...input,
     args: input.args === undefined || input.args === null ? null : redactSecrets(input.args),
     reason: typeof input.reason === 'string' ? scrubTokens(input.reason) : (input.reason ?? null),
+    ...(typeof input.purpose === 'string' ? { purpose: scrubTokens(input.purpose) } : {}),
     token: t ? { jti: t.jti ?? null, aud: t.aud ?? null, scope: t.scope ?? null, exp: t.exp ?? null } : null,
   };
 }

@@ -32,6 +32,7 @@ export const EXCHANGE_PARAMS = [
   'resource',
   'audience',
   'scope',
+  'mandate_task_id',
 ] as const;
 /** Parameters that may repeat (so a repeated one reaches us and gets its proper error). */
 export const EXCHANGE_DUPES = ['resource', 'audience'] as const;
@@ -43,6 +44,7 @@ interface ExchangeParams {
   actor_token_type?: string;
   requested_token_type?: string;
   audience?: string | string[];
+  mandate_task_id?: string;
 }
 
 type OidcErrors = typeof import('oidc-provider').errors;
@@ -62,6 +64,8 @@ export interface ExchangeDeps {
    * at this API; otherwise why not, in plain words.
    */
   upstreamAllowed?: (q: { user: string; agent: string; client: string; resource: string; scopes: readonly string[] }) => Promise<string | null>;
+  /** An agent's parent agents, nearest first (config `agents.<id>.parent`): they go into `act` beneath it. */
+  parentsOf?: (agent: string) => readonly string[];
   /** Verifies tokens this server issued for the MCP resource (current keys). */
   verifier: () => JwtVerifier;
   signingKey: () => Promise<CurrentKey>;
@@ -73,11 +77,17 @@ export interface ExchangeDeps {
  * The actor chain of the new token: the current actor outermost, nesting the subject's own
  * chain when a different actor is added (RFC 8693 §4.1).
  */
-export function actChain(subjectAct: ActClaim | undefined, actor: string): ActClaim {
-  if (!subjectAct) return { sub: actor };
-  if (subjectAct.sub === actor) return subjectAct;
-  return { sub: actor, act: subjectAct };
+export function actChain(subjectAct: ActClaim | undefined, actor: string, parents: readonly string[] = []): ActClaim {
+  // A child agent acts inside its parent (inside the user): `act` nests child, then parent…
+  let prior = subjectAct;
+  if (prior?.sub === actor) prior = prior.act;
+  for (const p of [...parents].reverse()) if (prior?.sub !== p) prior = prior ? { sub: p, act: prior } : { sub: p };
+  if (!prior) return { sub: actor };
+  return { sub: actor, act: prior };
 }
+
+/** A task ID as a per-tool token may carry it (as src/pipeline/intent.ts checks it). */
+const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@/#-]{0,127}$/;
 
 /** Scopes requested but not allowed (empty when all are). */
 export function scopesBeyond(requested: readonly string[], ...allowed: (readonly string[])[]): string[] {
@@ -202,10 +212,12 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
     const exp = iat + deps.ttlSeconds;
     const jti = randomUUID();
     const scope = requested.join(' ');
-    const act = actChain(subjectAct, actor);
+    const act = actChain(subjectAct, actor, forMcp ? [] : deps.parentsOf?.(actor) ?? []);
+    // The task the call belongs to binds the token to it (only for Mandate's own exchanges).
+    const task = exchanger && !forMcp && typeof params.mandate_task_id === 'string' && TASK_ID.test(params.mandate_task_id) ? params.mandate_task_id : undefined;
     // RFC 9068: `client_id` is the client the token was issued to (Mandate's exchanger for an
     // upstream API); `azp` keeps the client the user delegated through, as the audit does.
-    const token = await new SignJWT({ client_id: client.clientId, azp: subjectClient, scope, act })
+    const token = await new SignJWT({ client_id: client.clientId, azp: subjectClient, scope, act, ...(task ? { task_id: task } : {}) })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(deps.issuer)
       .setSubject(user)
@@ -216,7 +228,7 @@ export function tokenExchangeHandler(deps: ExchangeDeps) {
       .sign(key.privateKey);
 
     logger.info(
-      { event: 'token_exchange', user, agent: actor, client: subjectClient, caller: client.clientId, aud: target.resource, scope, jti, exp },
+      { event: 'token_exchange', user, agent: actor, client: subjectClient, caller: client.clientId, aud: target.resource, scope, jti, exp, ...(task ? { task_id: task } : {}) },
       'per-tool token issued',
     );
     ctx.body = {

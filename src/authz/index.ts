@@ -60,6 +60,8 @@ export interface AuthzOptions {
   exchangerClientId?: string;
   /** The agent's current capabilities, checked at each upstream exchange (see `ExchangeDeps.upstreamAllowed`). */
   upstreamAllowed?: ExchangeDeps['upstreamAllowed'];
+  /** An agent's parent agents (see `ExchangeDeps.parentsOf`). */
+  parentsOf?: ExchangeDeps['parentsOf'];
   /** Told of every refused token request, registration, sign-in or consent (for the audit trail). */
   onRefused?: (attempt: RefusedAttempt) => void;
   /** Host names this server answers to besides loopback (e.g. its public URL's host). */
@@ -297,6 +299,7 @@ export async function startAuthorizationServer(opts: AuthzOptions): Promise<Embe
         ttlSeconds: opts.perToolTtlSeconds ?? 300,
         exchangerClientId,
         ...(opts.upstreamAllowed ? { upstreamAllowed: opts.upstreamAllowed } : {}),
+        ...(opts.parentsOf ? { parentsOf: opts.parentsOf } : {}),
         verifier: () => verifier!,
         signingKey: () => keyring.current(),
         errors: oidc.errors,

@@ -29,7 +29,7 @@ const USAGE = `usage: mandate <command>
 
   serve [--transport stdio|http] [--port N] [--agent ID] [--approvals-port N]   run the MCP server (stdio by default)
   approvals list [--json] | approve ID | deny ID [--reason TEXT] | ui [--port N]
-  audit verify [--checkpoint FILE] | tail [--json] [--agent ID] [--tool NAME] [--user ID] [--event NAME | --refused] [--since ISO] [-n N] | export | show CALL_ID | checkpoint
+  audit verify [--checkpoint FILE] | tail [--json] [--agent ID] [--tool NAME] [--user ID] [--task ID] [--event NAME | --refused] [--since ISO] [-n N] | export | show CALL_ID | checkpoint
   revoke --agent ID [--tool NAME]                            revoke a delegation or one capability
   policy explain --agent ID --tool NAME [--args JSON]        the decision and the rule that made it
   agents list | agents register ID                            agent identities (credentials go to the keychain)

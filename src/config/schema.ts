@@ -1,6 +1,7 @@
 // The one config schema, parsed once at start. Every key optional; unknown keys fail naming their path.
 import { z } from 'zod';
 import { agentsConfigSchema } from '../policy/config.js';
+import { contentGuardSchema } from '../policy/content-guard.js';
 import { auditRedactConfigSchema } from '../audit/redact.js';
 
 /** Account names: what `--account NAME` and a tool's `account` argument take. */
@@ -58,6 +59,19 @@ export const configSchema = z
       })
       .default({ waitSeconds: 120, ttlSeconds: 900, elicitation: false, presence: 'none', approvers: [] }),
     agents: agentsConfigSchema.default({}),
+    contentGuard: contentGuardSchema
+      .optional()
+      .describe('The outbound content guard for every agent: "deny", "approve" or "allow", or per category (secrets, stackTraces, logDumps) plus patterns; agents and tool rules may override. Defaults: secrets deny, stack traces and log dumps approve.'),
+    anomalies: z
+      .strictObject({
+        suspendAfter: z.number().int().min(1).max(1000).optional().describe('Revoke an agent\'s delegation after this many anomalies (within `windowMinutes`); absent: never automatically.'),
+        windowMinutes: z.number().int().min(1).max(7 * 24 * 60).default(60),
+        spikeFactor: z.number().min(1.5).max(1000).default(5).describe('A minute with this many times the agent\'s recent rate (and at least `spikeMin` calls) is a spike.'),
+        spikeMin: z.number().int().min(2).max(100000).default(20),
+        denialsMin: z.number().int().min(2).max(1000).default(5).describe('This many denials or refused tokens within 5 minutes raise an anomaly.'),
+        learnCalls: z.number().int().min(1).max(100000).default(20).describe('Calls an agent makes before its usual hours and write tools are known (unusual_hours, first_write).'),
+      })
+      .optional(),
     audit: z.strictObject({ redact: auditRedactConfigSchema.optional() }).optional(),
     server: z
       .strictObject({

@@ -12,6 +12,7 @@ import { argsDigest } from '../audit/digest.js';
 import { redactArgs } from '../audit/redact.js';
 import { receiptRef } from '../audit/receipt.js';
 import { decide, type Decision } from '../policy/decide.js';
+import { matchRule } from '../policy/match.js';
 import {
   ApprovalExpired, ApprovalPending, ApprovalRejected, CapabilityDenied, ConstraintViolation, DelegationRevoked,
   AccountUnavailable, InvalidArguments, MandateError, RateLimited, ReadOnly, UpstreamError, asMandateError, toErrorResult,
@@ -20,6 +21,10 @@ import { validateArguments, validateOutput } from './validate.js';
 import { terminalSafeName } from '../terminal.js';
 import { RequestStateRefused } from '../approvals/request-state.js';
 import type { Approval } from '../store/types.js';
+import { readIntent } from './intent.js';
+import { guardContent, type GuardVerdict } from '../policy/content-guard.js';
+import { ancestorsOf } from '../policy/config.js';
+import { ContentGuardRefused } from '../errors.js';
 
 /** What the transport knows about one `tools/call` request. */
 export interface CallRequest {
@@ -29,6 +34,8 @@ export interface CallRequest {
   signal: AbortSignal;
   progress?: (progress: number, message: string) => Promise<void>;
   elicit?: (summary: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /** The request's `_meta["mandate/purpose"]` and `_meta["mandate/task_id"]`, as sent (checked by the pipeline). */
+  meta?: { purpose?: unknown; taskId?: unknown; traceparent?: unknown; tracestate?: unknown };
   /**
    * A 2026-07-28 request: a human's approval is asked through an input-required result (a
    * URL-mode elicitation to the approval console, or a form where elicitation is trusted),
@@ -72,10 +79,17 @@ interface CallState {
   received?: Promise<unknown>;
   /** The revocation in force when the call arrived (looked up once; undefined until then). */
   revocation?: { scope: 'delegation' | 'tool' } | null;
+  /** The revocations in force for the agent's ancestors (parent agents), looked up once. */
+  ancestorsRevoked?: Record<string, 'delegation' | 'tool' | null>;
   /** This call's logger (call_id, session_id, agent, tool), also handed to the tool. */
   log?: Logger;
   /** The provider account the call acts in, and whose it turned out to be (real accounts). */
   account?: { name: string; identity?: string };
+  /** Why the call was made and its task, as the client said (checked). */
+  purpose?: string;
+  taskId?: string;
+  /** What the outbound content guard found in a write, when it found anything. */
+  guard?: GuardVerdict;
 }
 
 type Step = (s: Services, c: CallState) => Promise<void>;
@@ -87,6 +101,7 @@ const STEPS: ReadonlyArray<[name: string, step: Step]> = [
   ['check capability', checkCapability],
   ['validate arguments', validate],
   ['check constraints and rate', checkConstraints],
+  ['guard outbound content', checkContent],
   ['await approval', awaitApproval],
   ['count rate', countRate],
   ['execute with per-tool token', execute],
@@ -97,11 +112,14 @@ export async function runToolCall(services: Services, identity: Identity, req: C
   const call: CallState = { callId: newCallId(), startedAt: Date.now(), identity, req };
   const tool = services.toolByName.has(req.name) ? req.name : unknownToolName(req.name);
   const log = (call.log = services.logger.child({ call_id: call.callId, session_id: identity.sessionId, agent: identity.agent, tool }));
+  const telemetry = services.telemetry ? callTelemetry(services.telemetry, call, tool) : undefined;
   try {
     for (const [name, step] of STEPS) {
       log.debug({ step: name }, 'step');
-      await step(services, call);
+      if (telemetry) await telemetry.step(name, () => step(services, call));
+      else await step(services, call);
     }
+    telemetry?.end({ decision: call.decision?.effect ?? 'allow', outcome: 'ok', errorCode: null });
     await Promise.all([call.received, services.audit.record(auditInput(services, call, {
       event: 'executed', outcome: 'ok', decision: call.decision?.effect ?? 'allow',
     }))]);
@@ -113,6 +131,11 @@ export async function runToolCall(services: Services, identity: Identity, req: C
       _meta: { 'mandate/call_id': call.callId },
     };
   } catch (err) {
+    if (telemetry) {
+      const code = err instanceof InputNeeded ? 'approval_pending' : err instanceof RequestStateRefused ? 'invalid_request_state' : asMandateError(err).code;
+      const denied = REFUSED_CODES.includes(code) || code === 'invalid_request_state';
+      telemetry.end({ decision: denied ? 'deny' : call.decision?.effect ?? null, outcome: denied ? 'denied' : code === 'approval_pending' ? 'pending' : 'error', errorCode: code });
+    }
     if (err instanceof InputNeeded) {
       await Promise.all([call.received, services.audit.record(auditInput(services, call, {
         event: 'failed', outcome: 'pending', error_code: 'approval_pending', decision: 'approve',
@@ -132,7 +155,7 @@ export async function runToolCall(services: Services, identity: Identity, req: C
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Invalid requestState: ${err.message} (call_id ${call.callId})`, { reason: err.reason, call_id: call.callId });
     }
     const e = asMandateError(err);
-    const refused = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked'].includes(e.code);
+    const refused = REFUSED_CODES.includes(e.code);
     try {
       await Promise.all([call.received, services.audit.record(auditInput(services, call, {
         event: e.code === 'approval_rejected' ? 'rejected' : refused ? 'denied' : 'failed',
@@ -150,6 +173,16 @@ export async function runToolCall(services: Services, identity: Identity, req: C
   }
 }
 
+/** The error codes of a call the policy (or the content guard) refused: `denied` records. */
+const REFUSED_CODES: readonly string[] = ['capability_denied', 'read_only', 'constraint_violation', 'rate_limited', 'delegation_revoked', 'content_guard'];
+
+/** The call's telemetry, its parent span from the `traceparent` in its `_meta` when sent. */
+function callTelemetry(t: import('../telemetry/index.js').Telemetry, c: CallState, tool: string) {
+  const meta = c.req.meta;
+  const str = (v: unknown) => (typeof v === 'string' && v.length <= 512 ? v : undefined);
+  return t.call({ callId: c.callId, agent: c.identity.agent, tool, traceparent: str(meta?.traceparent), tracestate: str(meta?.tracestate) });
+}
+
 async function resolveTool(s: Services, c: CallState): Promise<void> {
   c.tool = s.toolByName.get(c.req.name);
 }
@@ -158,6 +191,9 @@ async function recordReceived(s: Services, c: CallState): Promise<void> {
   const raw = c.req.arguments;
   const args = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   let unreadable: unknown;
+  const { intent, problem } = readIntent(c.req.meta);
+  c.purpose = intent.purpose;
+  c.taskId = intent.taskId;
   try {
     c.digest = argsDigest(raw ?? {});
     c.displayArgs = redactArgs(c.tool?.name ?? c.req.name, args, s.config.audit?.redact);
@@ -174,6 +210,7 @@ async function recordReceived(s: Services, c: CallState): Promise<void> {
     c.received = received;
     received.catch(() => undefined); // awaited with the outcome record; no unhandled rejection meanwhile
   }
+  if (problem) throw new InvalidArguments(`${problem.field} ${problem.reason}`, { extras: { field: problem.field } });
   if (unreadable !== undefined) {
     throw new InvalidArguments('arguments are nested too deeply (at most 500 levels)', {
       extras: { field: '(arguments)' }, detail: unreadable instanceof Error ? unreadable.message : String(unreadable),
@@ -186,17 +223,23 @@ async function currentDecision(s: Services, c: CallState, withArgs: boolean): Pr
   const revocation = c.revocation === undefined
     ? (c.revocation = await s.store.isRevoked({ agent: c.identity.agent, tool: tool.name, user: c.identity.user }))
     : c.revocation;
+  if (c.ancestorsRevoked === undefined) {
+    const ancestors = ancestorsOf(s.config.agents, c.identity.agent);
+    c.ancestorsRevoked = ancestors.length === 0 ? {} : Object.fromEntries(await Promise.all(ancestors.map(async (a) =>
+      [a, (await s.store.isRevoked({ agent: a, tool: tool.name, user: c.identity.user }))?.scope ?? null] as const)));
+  }
+  const ancestorsRevoked = c.ancestorsRevoked;
   let rateCount: number | undefined;
   const base = decide({
     agents: s.config.agents, agentId: c.identity.agent, tool, now: new Date(), revoked: revocation?.scope ?? null,
-    args: withArgs ? c.args : undefined,
+    args: withArgs ? c.args : undefined, ancestorsRevoked,
   });
   if (withArgs && base.rate && base.effect !== 'deny') {
     const peek = await s.store.peekRate({ key: base.rate.key, windowMs: base.rate.windowMs, now: Date.now() });
     rateCount = peek.count;
     return decide({
       agents: s.config.agents, agentId: c.identity.agent, tool, now: new Date(), revoked: revocation?.scope ?? null,
-      args: c.args, rateCount,
+      args: c.args, rateCount, ancestorsRevoked,
     });
   }
   return base;
@@ -257,11 +300,53 @@ function resolveAccount(s: Services, c: CallState): void {
 async function checkConstraints(s: Services, c: CallState): Promise<void> {
   c.decision = await currentDecision(s, c, true);
   if (c.decision.effect === 'deny') refuse(c.decision);
+  const required = purposeRequired(s, c);
+  if (required && !c.purpose) {
+    throw new ConstraintViolation(`${c.tool!.name} writes, and ${required} requires a purpose: send the user's request in _meta["mandate/purpose"].`);
+  }
+}
+
+/** The config path that requires a purpose for this write (the tool rule's, else the agent's), or null. */
+function purposeRequired(s: Services, c: CallState): string | null {
+  const tool = c.tool!;
+  if (tool.access !== 'write') return null;
+  const agent = Object.hasOwn(s.config.agents, c.identity.agent) ? s.config.agents[c.identity.agent] : undefined;
+  const matched = matchRule(agent, tool.name);
+  const rule = matched && typeof matched.rule === 'object' ? matched.rule : undefined;
+  if (rule?.requirePurpose !== undefined) return rule.requirePurpose ? `agents.${c.identity.agent}.tools.${matched!.key}.requirePurpose` : null;
+  return agent?.requirePurpose ? `agents.${c.identity.agent}.requirePurpose` : null;
+}
+
+/**
+ * The outbound content guard (src/policy/content-guard.ts), for writes: `deny` ends the call
+ * with content_guard; `approve` makes an allowed call wait for a human; the reason names what
+ * was found and where, never the text. Settings: the config's, the agent's, the tool rule's.
+ */
+async function checkContent(s: Services, c: CallState): Promise<void> {
+  const tool = c.tool!;
+  if (tool.access !== 'write') return;
+  const agentId = c.identity.agent;
+  const agent = Object.hasOwn(s.config.agents, agentId) ? s.config.agents[agentId] : undefined;
+  const matched = matchRule(agent, tool.name);
+  const verdict = guardContent(c.args!, [
+    { path: ['contentGuard'], config: s.config.contentGuard },
+    { path: ['agents', agentId, 'contentGuard'], config: agent?.contentGuard },
+    { path: ['agents', agentId, 'tools', matched?.key ?? tool.name, 'contentGuard'], config: matched && typeof matched.rule === 'object' ? matched.rule.contentGuard : undefined },
+  ]);
+  if (verdict.findings.length === 0) return;
+  c.guard = verdict;
+  c.log?.warn({ guard: verdict.action, found: verdict.findings.map((f) => `${f.category} in ${f.field}`), rule: verdict.rule }, 'outbound content guard');
+  if (verdict.action === 'deny') throw new ContentGuardRefused(`Refused: ${verdict.reason}.`);
+  if (verdict.action === 'approve' && c.decision?.effect === 'allow') {
+    c.decision = { ...c.decision, effect: 'approve', reason: verdict.reason, rule: verdict.rule };
+  }
 }
 
 async function awaitApproval(s: Services, c: CallState): Promise<void> {
   if (c.decision?.effect !== 'approve') return;
+  const waited = Date.now();
   const outcome = c.req.input ? await askThroughInputRequired(s, c, c.req.input) : await s.approvals.pass(gateRequest(s, c));
+  s.telemetry?.approvalWait(Date.now() - waited, outcome.status === 'approved' || outcome.status === 'rejected');
   await settleApproval(s, c, outcome);
 }
 
@@ -274,11 +359,12 @@ function gateRequest(s: Services, c: CallState): import('../approvals/gate.js').
   return {
     identity: c.identity, tool: c.tool!, args: c.args!, displayArgs: c.displayArgs as Record<string, unknown>,
     argsDigest: c.digest!, callId: c.callId, signal: c.req.signal, progress: c.req.progress,
+    ...(c.purpose || c.taskId ? { intent: { purpose: c.purpose, taskId: c.taskId } } : {}),
     // With passkey presence, only the console's passkey approves: an MCP client's form cannot.
     elicit: elicitationTrusted(s) ? c.req.elicit : undefined,
     onRequested: async (a) => {
       c.approval = { id: a.approval_id, approver: null };
-      await s.audit.record(auditInput(s, c, { event: 'approval_requested', decision: 'approve', outcome: 'pending' }));
+      await s.audit.record(auditInput(s, c, { event: 'approval_requested', decision: 'approve', outcome: 'pending', reason: c.guard?.reason ?? null }));
     },
   };
 }
@@ -383,7 +469,7 @@ async function countRate(s: Services, c: CallState): Promise<void> {
 
 async function execute(s: Services, c: CallState): Promise<void> {
   const tool = c.tool!;
-  const tokens = s.tokens.sourceFor(c.identity, tool, c.req.signal);
+  const tokens = s.tokens.sourceFor(c.identity, tool, c.req.signal, c.taskId ? { taskId: c.taskId } : undefined);
   const connector = s.connectors.create(tool.provider, tokens, c.req.signal, c.identity, {
     callId: c.callId, tool: tool.name, account: c.account?.name,
     onAccount: (who) => { if (c.account) c.account.identity = who.name && who.name !== who.id ? `${who.id} (${who.name})` : who.id; },
@@ -411,7 +497,7 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
     user: id.user,
     client: id.client,
     agent: id.agent,
-    actor_chain: id.actorChain,
+    actor_chain: withAncestors(id.actorChain, ancestorsOf(s.config.agents, id.agent)),
     session_id: id.sessionId,
     mcp_request_id: c.req.mcpRequestId === null ? null : String(c.req.mcpRequestId),
     decision: null,
@@ -424,12 +510,22 @@ function auditInput(s: Services, c: CallState, fields: Partial<AuditInput> & Pic
     args: (c.displayArgs as Record<string, unknown> | undefined) ?? null,
     // Real accounts: the account and whose it is (team, portal, Google account), never its credential.
     ...(c.account ? { account: c.account.identity ? `${c.account.name}: ${c.account.identity}` : c.account.name } : {}),
+    ...(c.purpose ? { purpose: c.purpose } : {}),
+    ...(c.taskId ? { task_id: c.taskId } : {}),
     reason: null,
     outcome: null,
     error_code: null,
     duration_ms: fields.event === 'received' ? null : Date.now() - c.startedAt,
     ...fields,
   } as AuditInput;
+}
+
+/** The actor chain with the agent's parents after it (child, parent, grandparent…), each once. */
+function withAncestors(chain: string[], ancestors: string[]): string[] {
+  if (ancestors.length === 0) return chain;
+  const out = [...chain];
+  for (const a of ancestors) if (!out.includes(a)) out.push(a);
+  return out;
 }
 
 /**

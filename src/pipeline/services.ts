@@ -66,4 +66,6 @@ export interface Services {
   requestStates: import('../approvals/request-state.js').RequestStates;
   /** The approval console's address (without its secret), once it runs beside the server. */
   approvalConsoleUrl: string | null;
+  /** OpenTelemetry, when the environment turns it on (src/telemetry); absent or null: off. */
+  telemetry?: import('../telemetry/index.js').Telemetry | null;
 }

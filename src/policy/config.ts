@@ -4,6 +4,10 @@
 import { z } from 'zod';
 import { HOURS_PATTERN, isTimeZone, parseHours } from './hours.js';
 import { RATE_PATTERN } from './rate.js';
+import { contentGuardSchema } from './content-guard.js';
+import { formatPath } from './path.js';
+
+export { formatPath };
 
 /** What an agent may do with one tool. */
 export const CAPABILITIES = ['allow', 'approve', 'deny'] as const;
@@ -43,7 +47,7 @@ export const hoursSchema = z
 
 const DOMAIN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-const RULE_KEYS = ['capability', 'channels', 'attendeeDomains', 'hours', 'dealStages', 'accounts', 'rate'];
+const RULE_KEYS = ['capability', 'channels', 'attendeeDomains', 'hours', 'dealStages', 'accounts', 'rate', 'contentGuard', 'requirePurpose'];
 
 /** A capability with constraints. Each constraint applies to the tools whose arguments carry its field. */
 export const toolRuleObjectSchema = z.strictObject(
@@ -61,6 +65,10 @@ export const toolRuleObjectSchema = z.strictObject(
     accounts: z.array(z.string().min(1, { error: 'an account name cannot be empty' })).optional(),
     /** At most this many calls per window, per agent and tool, e.g. "10/hour". */
     rate: rateSchema.optional(),
+    /** What the outbound content guard does with this tool's writes (overrides the agent's and the config's). */
+    contentGuard: contentGuardSchema.optional(),
+    /** A call must say why (`_meta["mandate/purpose"]`); refused as constraint_violation otherwise. */
+    requirePurpose: z.boolean({ error: 'must be true or false' }).optional(),
   },
   { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown key; a tool rule takes ${RULE_KEYS.join(', ')}` : undefined) },
 );
@@ -74,14 +82,50 @@ export const agentConfigSchema = z.strictObject(
     /** Refuses every write tool, whatever the tool rules say. */
     readOnly: z.boolean({ error: 'must be true or false' }).optional(),
     tools: z.record(toolPatternSchema, toolRuleSchema).optional(),
+    /** A parent agent: this agent may do only what the parent may (the intersection), and the parent's revocation is its own. */
+    parent: agentIdSchema.optional(),
+    /** What the outbound content guard does with this agent's writes (overrides the config's `contentGuard`). */
+    contentGuard: contentGuardSchema.optional(),
+    /** Every write by this agent must say why (`_meta["mandate/purpose"]`). */
+    requirePurpose: z.boolean({ error: 'must be true or false' }).optional(),
   },
-  { error: (iss) => (iss.code === 'unrecognized_keys' ? 'unknown key; an agent takes readOnly, tools' : undefined) },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? 'unknown key; an agent takes readOnly, tools, parent, contentGuard, requirePurpose' : undefined) },
 );
 
 /** The config's `agents` section: agent ID → settings. */
-export const agentsConfigSchema = z.record(agentIdSchema, agentConfigSchema, {
-  error: (iss) => (iss.code === 'invalid_type' ? 'must be an object mapping agent IDs to their settings' : undefined),
-});
+export const agentsConfigSchema = z
+  .record(agentIdSchema, agentConfigSchema, {
+    error: (iss) => (iss.code === 'invalid_type' ? 'must be an object mapping agent IDs to their settings' : undefined),
+  })
+  .superRefine((agents, ctx) => {
+    // A parent is a configured agent, and following parents never comes back to where it began.
+    for (const [id, agent] of Object.entries(agents)) {
+      if (agent.parent === undefined) continue;
+      if (!Object.hasOwn(agents, agent.parent)) {
+        ctx.addIssue({ code: 'custom', path: [id, 'parent'], message: `names no configured agent ("${agent.parent}")` });
+        continue;
+      }
+      const seen = new Set([id]);
+      for (let p: string | undefined = agent.parent; p !== undefined; p = agents[p]?.parent) {
+        if (seen.has(p)) {
+          ctx.addIssue({ code: 'custom', path: [id, 'parent'], message: `makes a cycle (${[...seen, p].join(' → ')})` });
+          break;
+        }
+        seen.add(p);
+      }
+    }
+  });
+
+/** The agent's ancestors, nearest first (`parent`, its parent…); empty for an agent without one. */
+export function ancestorsOf(agents: AgentsConfig, agentId: string): string[] {
+  const out: string[] = [];
+  let p = Object.hasOwn(agents, agentId) ? agents[agentId]!.parent : undefined;
+  while (p !== undefined && !out.includes(p) && p !== agentId && out.length < 16) {
+    out.push(p);
+    p = Object.hasOwn(agents, p) ? agents[p]!.parent : undefined;
+  }
+  return out;
+}
 
 export type ToolRuleObject = z.infer<typeof toolRuleObjectSchema>;
 export type ToolRule = z.infer<typeof toolRuleSchema>;
@@ -106,16 +150,6 @@ export function parseAgentsConfig(input: unknown): AgentsConfig {
 }
 
 type Issue = z.core.$ZodIssue;
-
-/** A config path as people write it: `agents.assistant.tools.crm_*.channels[0]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
 
 /** A union branch the input plainly was not meant for: its only complaints are about the value's type at the root. */
 function wrongBranch(issues: readonly Issue[]): boolean {

@@ -7,10 +7,13 @@
 //   5. deny                          → capability_denied
 //   6. the rule's constraints, when arguments are given → constraint_violation
 //   7. the rule's rate, when a count is given (count >= limit) → rate_limited
+//   8. an agent with a `parent`: steps 1–6 again for each ancestor (its own revocations,
+//      rules and defaults); a child never gets more, so the strictest decision wins, and its
+//      rule and reason name the link that limited it (rates stay each agent's own)
 // Pure: the caller passes the clock, the counter and the revocations. Listing and calling
 // both go through here, so what an agent sees and what it may do cannot disagree.
 import type { AgentsConfig, ToolRule } from './config.js';
-import { formatPath } from './config.js';
+import { ancestorsOf, formatPath } from './config.js';
 import { checkConstraints } from './constraints.js';
 import { matchRule } from './match.js';
 import { parseRate } from './rate.js';
@@ -41,6 +44,8 @@ export interface DecideInput {
   /** Calls already counted in the current window for `rate.key`; the rate is checked only when given. */
   rateCount?: number;
   revoked?: Revocation;
+  /** What is revoked for each ancestor (`parent`…) and this tool; absent means nothing. */
+  ancestorsRevoked?: Readonly<Record<string, Revocation>>;
 }
 
 export interface Decision {
@@ -67,8 +72,26 @@ const REASON: Record<Exclude<Effect, 'deny'>, string> = {
   approve: 'a human approves each call',
 };
 
-/** Decides one call (or, without `args`, whether the tool may be offered at all). */
+const RANK: Record<Effect, number> = { allow: 0, approve: 1, deny: 2 };
+
+/** Decides one call (or, without `args`, whether the tool may be offered at all), for the agent and every ancestor. */
 export function decide(input: DecideInput): Decision {
+  const own = decideOne(input);
+  const ancestors = ancestorsOf(input.agents, input.agentId);
+  if (ancestors.length === 0 || own.effect === 'deny' || input.tool.name.startsWith('mandate_')) return own;
+  let result = own;
+  for (const parent of ancestors) {
+    const d = decideOne({ ...input, agentId: parent, revoked: input.ancestorsRevoked?.[parent] ?? null, rateCount: undefined });
+    if (RANK[d.effect] <= RANK[result.effect]) continue;
+    const limited = { ...d, reason: `limited by parent agent ${parent} of ${input.agentId}: ${d.reason}` };
+    delete limited.rate;
+    result = own.rate && d.effect !== 'deny' ? { ...limited, rate: own.rate } : limited;
+    if (d.effect === 'deny') break;
+  }
+  return result;
+}
+
+function decideOne(input: DecideInput): Decision {
   const { agents, agentId, tool } = input;
   const agent = Object.hasOwn(agents, agentId) ? agents[agentId] : undefined;
 

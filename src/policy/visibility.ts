@@ -34,10 +34,14 @@ export function visibleTools<T extends PolicyTool>(
   tools: readonly T[],
   revoked?: Revocations,
   now: Date = new Date(),
+  ancestorsRevoked?: Readonly<Record<string, Revocations>>,
 ): VisibleTool<T>[] {
   const out: VisibleTool<T>[] = [];
   for (const tool of tools) {
-    const decision = decide({ agents, agentId, tool, now, revoked: revocationFor(revoked, tool.name) });
+    const ancestors = ancestorsRevoked
+      ? Object.fromEntries(Object.entries(ancestorsRevoked).map(([a, r]) => [a, revocationFor(r, tool.name)]))
+      : undefined;
+    const decision = decide({ agents, agentId, tool, now, revoked: revocationFor(revoked, tool.name), ancestorsRevoked: ancestors });
     if (decision.effect !== 'deny') out.push({ tool, effect: decision.effect, decision });
   }
   return out;

@@ -14,6 +14,7 @@ import {
   type ActorSource, type SubjectSource,
 } from '../tokens/index.js';
 import { decide } from '../policy/decide.js';
+import { ancestorsOf } from '../policy/config.js';
 import { allTools } from '../../tools/index.js';
 import { sharedAuthzState } from '../authz/shared.js';
 import { bearerIdentity, recordRefusal, recordRefusedBearer } from './bearer.js';
@@ -77,6 +78,7 @@ export async function sandboxIdentity(opts: IdentityOptions, secrets: SecretStor
       // A consent grants at most what the agent's capabilities allow, under the config in force.
       consentScopes: (agent) => delegationScopes(config, agent),
       upstreamAllowed: (q) => upstreamAllowed(config, store, q),
+      parentsOf: (agent) => ancestorsOf(config.agents, agent),
       onRefused: (r) => recordRefusal(opts, {
         event: r.event, error: r.error, description: r.description, client: r.client, user: r.subject, agent: r.actor,
         request: { grant_type: r.grantType, resource: r.resource, scope: r.scope },
@@ -193,7 +195,9 @@ async function upstreamAllowed(config: Config, store: Store, q: { user: string; 
   let first: string | null = null;
   for (const tool of tools) {
     const revoked = await store.isRevoked({ agent: q.agent, tool: tool.name, user: q.user });
-    const d = decide({ agents: config.agents, agentId: q.agent, tool, now: new Date(), revoked: revoked?.scope ?? null });
+    const ancestorsRevoked = Object.fromEntries(await Promise.all(ancestorsOf(config.agents, q.agent).map(async (a) =>
+      [a, (await store.isRevoked({ agent: a, tool: tool.name, user: q.user }))?.scope ?? null] as const)));
+    const d = decide({ agents: config.agents, agentId: q.agent, tool, now: new Date(), revoked: revoked?.scope ?? null, ancestorsRevoked });
     if (d.effect !== 'deny') return null;
     first ??= d.reason;
   }

@@ -16,6 +16,9 @@ import { ApprovalGate } from '../approvals/gate.js';
 import { RequestStates } from '../approvals/request-state.js';
 import { homeReceiptSigner } from '../audit/receipt.js';
 import { policyVersion } from '../policy/version.js';
+import { watchAnomalies } from './anomalies.js';
+import { startTelemetry, type Telemetry } from '../telemetry/index.js';
+import { REFUSAL_EVENTS } from '../audit/record.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import type { UpstreamProvider } from '../resources.js';
 import { SlackConnector } from '../connectors/slack.js';
@@ -58,6 +61,8 @@ export interface RuntimeOptions {
    * first tool call that needs a token waits for it). Default: resolve once everything runs.
    */
   lazy?: boolean;
+  /** Telemetry to use instead of what the environment asks for (tests: an in-memory exporter). */
+  telemetry?: Telemetry | null;
 }
 
 /** Builds every stage; the caller owns `close()`. */
@@ -153,6 +158,24 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       requestStates: new RequestStates(home, store),
       approvalConsoleUrl: null,
     };
+    // OpenTelemetry: loaded only when the OTEL_* environment turns it on.
+    const telemetry = opts.telemetry !== undefined
+      ? opts.telemetry
+      : await startTelemetry(process.env).catch((err: unknown) => {
+        logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'OpenTelemetry could not start; running without it');
+        return null;
+      });
+    if (telemetry) {
+      if (opts.telemetry === undefined) logger.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null }, 'OpenTelemetry on (OTEL_* environment)');
+      services.telemetry = telemetry;
+      telemetry.tokens(() => identity.tokens.stats?.() ?? { exchanges: 0, hits: 0 });
+      closers.unshift(() => telemetry.shutdown());
+      audit.observe((records) => {
+        for (const r of records) if (r.event === 'denied' || (REFUSAL_EVENTS as readonly string[]).includes(r.event)) telemetry.refused(r.event, r.error_code);
+      });
+    }
+    // Anomaly signals from the records this process writes (the recent trail is read in the background).
+    void watchAnomalies({ store, audit, logger, config: () => services.config, invalidate: (agent) => identity.tokens.invalidate(agent) });
     if (!opts.lazy) await identity.ready;
     const policy = watchPolicy({
       store, configFile: opts.configFile ?? null, logger, intervalMs: opts.policyPollMs,

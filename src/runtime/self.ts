@@ -4,6 +4,7 @@ import type { Services } from '../pipeline/services.js';
 import type { Identity } from '../identity/types.js';
 import { decide } from '../policy/decide.js';
 import { matchRule } from '../policy/match.js';
+import { ancestorsOf } from '../policy/config.js';
 
 /** The MandateSelf for one identity. */
 export function mandateSelf(services: Services, identity: Identity): MandateSelf {
@@ -12,9 +13,14 @@ export function mandateSelf(services: Services, identity: Identity): MandateSelf
       const tools: ToolCapabilityView[] = [];
       for (const tool of services.tools) {
         const revoked = await services.store.isRevoked({ agent: identity.agent, tool: tool.name, user: identity.user });
-        const d = decide({ agents: services.config.agents, agentId: identity.agent, tool, now: new Date(), revoked: revoked?.scope ?? null });
+        const ancestorsRevoked: Record<string, 'delegation' | 'tool' | null> = {};
+        for (const a of ancestorsOf(services.config.agents, identity.agent)) {
+          ancestorsRevoked[a] = (await services.store.isRevoked({ agent: a, tool: tool.name, user: identity.user }))?.scope ?? null;
+        }
+        const d = decide({ agents: services.config.agents, agentId: identity.agent, tool, now: new Date(), revoked: revoked?.scope ?? null, ancestorsRevoked });
         const matched = d.effect === 'deny' ? undefined : matchRule(services.config.agents[identity.agent], tool.name);
-        const { capability: _capability, ...constraints } = matched && typeof matched.rule === 'object' ? matched.rule : { capability: '' };
+        // Limits on arguments and rate only: the content guard and requirePurpose are not constraints of this shape.
+        const { capability: _capability, contentGuard: _guard, requirePurpose: _purpose, ...constraints } = matched && typeof matched.rule === 'object' ? matched.rule : { capability: '' };
         tools.push({
           tool: tool.name,
           access: tool.destructive ? 'destructive' : tool.access,

@@ -14,6 +14,8 @@ import { runToolCall } from '../pipeline/index.js';
 import type { PolicyWatcher } from '../runtime/watch.js';
 import type { RawArguments } from '../transports/raw-arguments.js';
 import { listedDescription, visibleTools } from '../policy/visibility.js';
+import { ancestorsOf } from '../policy/config.js';
+import { PURPOSE_META, TASK_META } from '../pipeline/intent.js';
 
 export const SERVER_NAME = 'mandate';
 export const SERVER_VERSION = '0.1.0';
@@ -84,12 +86,13 @@ export function jsonSchemasOf(tool: AnyTool): { input: Tool['inputSchema']; outp
 /** The tools/list entries this identity may see, from the same policy that decides calls. */
 export async function listToolsFor(services: Services, identity: Identity): Promise<Tool[]> {
   const revocations = await services.store.listRevocations();
-  const mine = revocations.filter((r) => r.agent === identity.agent && (!r.user || r.user === identity.user));
-  const revoked = {
-    delegation: mine.some((r) => !r.tool),
-    tools: mine.map((r) => r.tool).filter((t): t is string => !!t),
+  const of = (agent: string) => {
+    const mine = revocations.filter((r) => r.agent === agent && (!r.user || r.user === identity.user));
+    return { delegation: mine.some((r) => !r.tool), tools: mine.map((r) => r.tool).filter((t): t is string => !!t) };
   };
-  const visible = visibleTools(services.config.agents, identity.agent, services.tools, revoked);
+  // A parent's revocations are its children's too.
+  const ancestors = Object.fromEntries(ancestorsOf(services.config.agents, identity.agent).map((a) => [a, of(a)]));
+  const visible = visibleTools(services.config.agents, identity.agent, services.tools, of(identity.agent), new Date(), ancestors);
   return visible.map(({ tool, effect }) => describeTool(tool, effect));
 }
 
@@ -132,11 +135,14 @@ export function createMcpServer(services: Services, identity: Identity, policy?:
     const progressToken = params._meta?.progressToken;
     const clientCaps = clientCapabilitiesOf(server, ctx);
     const modern = isModernRequest(ctx);
+    // The call's intent: in the request's `_meta` (both eras); a 2026-07-28 request may carry it in its envelope.
+    const meta = { ...envelopeOf(ctx), ...(params._meta as Record<string, unknown> | undefined) };
     return runToolCall(services, { ...identity, sessionId: ctx.sessionId ?? identity.sessionId }, {
       name: params.name,
       arguments: raw?.take(ctx.mcpReq.id) ?? params.arguments,
       mcpRequestId: ctx.mcpReq.id,
       signal: ctx.mcpReq.signal,
+      meta: { purpose: meta[PURPOSE_META], taskId: meta[TASK_META], traceparent: meta.traceparent, tracestate: meta.tracestate },
       progress:
         progressToken === undefined
           ? undefined

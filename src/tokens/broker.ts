@@ -42,6 +42,8 @@ export interface PerToolRequest {
   scopes: readonly string[];
   subject: SubjectSource;
   actor?: ActorSource;
+  /** The task the call belongs to: sent as `mandate_task_id`, carried by the token as `task_id`, and part of the cache key. */
+  taskId?: string;
   /** Stops this caller's wait (a shared exchange still completes for the others). */
   signal?: AbortSignal;
 }
@@ -74,9 +76,11 @@ interface Entry {
   resource: string;
 }
 
-/** The cache key: (user, agent, resource, sorted scopes). */
-export function cacheKey(req: Pick<PerToolRequest, 'user' | 'agent' | 'resource' | 'scopes'>): string {
-  return JSON.stringify([req.user, req.agent, req.resource, [...new Set(req.scopes)].sort()]);
+/** The cache key: (user, agent, resource, sorted scopes), and the task when the call names one (a token serves one task). */
+export function cacheKey(req: Pick<PerToolRequest, 'user' | 'agent' | 'resource' | 'scopes' | 'taskId'>): string {
+  const key: unknown[] = [req.user, req.agent, req.resource, [...new Set(req.scopes)].sort()];
+  if (req.taskId) key.push(req.taskId);
+  return JSON.stringify(key);
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -131,6 +135,7 @@ export function createTokenBroker(opts: TokenBrokerOptions): TokenBroker {
         resource: req.resource,
         scope: scopes.join(' '),
         ...(actorToken ? { actor_token: actorToken, actor_token_type: ACCESS_TOKEN_TYPE } : {}),
+        ...(req.taskId ? { mandate_task_id: req.taskId } : {}),
       };
       const res = await withRetry(() => client.genericGrantRequest(cfg, TOKEN_EXCHANGE_GRANT, params), opts.retry);
       const value = describeToken(res, req, scopes);

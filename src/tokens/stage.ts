@@ -18,9 +18,11 @@ export interface AuditedTokenSource extends TokenSource {
 /** What the pipeline calls for tokens. */
 export interface TokenStage {
   /** The per-tool token source for one call of `tool` by `identity`. */
-  sourceFor(identity: Identity, tool: AnyTool, signal: AbortSignal): AuditedTokenSource;
+  sourceFor(identity: Identity, tool: AnyTool, signal: AbortSignal, call?: { taskId?: string }): AuditedTokenSource;
   /** Drops cached tokens of an agent (revocation); they are denylisted too. */
   invalidate(agent: string, tool?: AnyTool): Promise<void>;
+  /** Exchanges made and cache hits so far (telemetry); absent where the stage does not count. */
+  stats?(): { exchanges: number; hits: number };
 }
 
 /** The per-tool token stage over a broker; `sources` gives the subject (and actor) of an identity. */
@@ -29,17 +31,18 @@ export function brokerTokenStage(
   sources: (identity: Identity) => Promise<{ subject: SubjectSource; actor?: ActorSource }>,
   denylist: { revokeJti(jti: string, exp: number): Promise<void> },
 ): TokenStage {
+  let ready: TokenBroker | undefined; // for stats(), once the broker is up
   const broker = () =>
-    getBroker().catch((err: unknown) => {
+    getBroker().then((b) => (ready = b)).catch((err: unknown) => {
       throw new TokenUnavailable('The authorization server is not available.', { detail: err instanceof Error ? err.message : String(err) });
     });
   return {
-    sourceFor(identity, tool, signal): AuditedTokenSource {
+    sourceFor(identity, tool, signal, call): AuditedTokenSource {
       let info: TokenInfo | null = null;
       const request = async (): Promise<PerToolRequest> => {
         if (!tool.resource) throw new TokenUnavailable('Mandate\'s own tools need no upstream token.');
         const { subject, actor } = await sources(identity);
-        return { user: identity.user, agent: identity.agent, resource: tool.resource, scopes: tool.scopes, subject, actor, signal };
+        return { user: identity.user, agent: identity.agent, resource: tool.resource, scopes: tool.scopes, subject, actor, signal, ...(call?.taskId ? { taskId: call.taskId } : {}) };
       };
       const take = (r: { token: string; info: TokenInfo }) => { info = r.info; return r.token; };
       return {
@@ -55,5 +58,6 @@ export function brokerTokenStage(
       const exp = Math.floor(Date.now() / 1000) + 3600;
       await Promise.all(dropped.map((jti) => denylist.revokeJti(jti, exp)));
     },
+    stats: () => ready?.stats() ?? { exchanges: 0, hits: 0 },
   };
 }

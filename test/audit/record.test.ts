@@ -32,6 +32,8 @@ const input = fc.record(
     outcome: fieldOr(maybe(fc.string())),
     receipt: fieldOr(maybe(fc.string())),
     account: fieldOr(maybe(fc.string())),
+    purpose: fieldOr(maybe(fc.string())),
+    task_id: fieldOr(maybe(fc.string())),
   },
   { requiredKeys: ['call_id', 'event', 'tool'] },
 ).chain((base) => fc.oneof({ weight: 8, arbitrary: fc.constant(base) }, { weight: 1, arbitrary: fc.constant({ ...base, unknown_key: 1 }) }));
@@ -61,10 +63,14 @@ describe('audit input normalization', () => {
     expect(() => normalizeAuditInput({ call_id: 'c', event: 'received', tool: 't', surprise: 1 } as never)).toThrow(/surprise/);
   });
 
-  it('fills absent fields with null and an absent actor chain with []; an absent receipt or account stays absent', () => {
+  it('fills absent fields with null and an absent actor chain with []; an absent receipt, account, purpose or task_id stays absent', () => {
     const r = normalizeAuditInput({ call_id: 'c', event: 'received', tool: 't' });
     expect(r).toMatchObject({ call_id: 'c', user: null, token: null, args: null, actor_chain: [], duration_ms: null });
-    expect(Object.keys(r).sort()).toEqual(Object.keys(auditInputSchema.shape).filter((k) => k !== 'receipt' && k !== 'account').sort());
+    const optional = ['receipt', 'account', 'purpose', 'task_id'];
+    expect(Object.keys(r).sort()).toEqual(Object.keys(auditInputSchema.shape).filter((k) => !optional.includes(k)).sort());
+    expect('purpose' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', purpose: null })).toBe(false);
+    expect('task_id' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', task_id: null })).toBe(false);
+    expect(normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', purpose: 'tell the team', task_id: 'T-1' })).toMatchObject({ purpose: 'tell the team', task_id: 'T-1' });
     expect('receipt' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', receipt: null })).toBe(false);
     expect('account' in normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', account: null })).toBe(false);
     expect(normalizeAuditInput({ call_id: 'c', event: 'executed', tool: 't', account: 'work: T0WORK' }).account).toBe('work: T0WORK');
@@ -82,5 +88,11 @@ describe('audit input normalization', () => {
     const withAccount = { ...withReceipt, account: 'work: T0WORK (Work)' };
     expect(canonicalRecordText(withAccount)).toBe(canonicalJson(withAccount));
     expect(hashRecord(withAccount)).not.toBe(hashRecord(withReceipt));
+    // purpose and task_id: hashed when set; a record written before them keeps its hash.
+    expect(canonicalRecordText(plain)).not.toMatch(/purpose|task_id/);
+    const withIntent = { ...withAccount, purpose: 'post the weekly update', task_id: 'task-42' };
+    expect(canonicalRecordText(withIntent)).toBe(canonicalJson(withIntent));
+    expect(hashRecord(withIntent)).not.toBe(hashRecord(withAccount));
+    expect(hashRecord({ ...withAccount, purpose: null, task_id: undefined } as never)).toBe(hashRecord(withAccount));
   });
 });

@@ -171,7 +171,9 @@ describe('leak scan: no issued secret in anything Mandate wrote (invariant 4)', 
     else process.env.MANDATE_LOG_LEVEL = level;
     const config = parseConfig({
       approvals: { waitSeconds: 0 },
-      agents: { 'demo-agent': { tools: { '*': 'allow' } }, assistant: {} },
+      // The assistant's pasted secrets go to a human (not the content guard's default deny), so the
+      // approval paths (request, console, CLI, receipts) are scanned with a secret in them too.
+      agents: { 'demo-agent': { tools: { '*': 'allow' } }, assistant: { contentGuard: { secrets: 'approve' } } },
     });
     const handle = await serveHttp((mcpUrl) => startRuntime({ home, config, logger, mcpResource: mcpUrl }), { port: 0 });
     m = { url: handle.url, home, runtime: handle.runtime, handle, close: () => handle.close() };

@@ -51,9 +51,9 @@ describe('config: keys, IDs and values', () => {
 
   it('unknown keys are named, for a rule and for an agent; a non-object agents section is plain', () => {
     expect(rule({ capabilty: 'x' })).toEqual([
-      'agents.a.tools.calendar_create_event.capabilty: unknown key; a tool rule takes capability, channels, attendeeDomains, hours, dealStages, accounts, rate',
+      'agents.a.tools.calendar_create_event.capabilty: unknown key; a tool rule takes capability, channels, attendeeDomains, hours, dealStages, accounts, rate, contentGuard, requirePurpose',
     ]);
-    expect(problems({ a: { tool: {} } })).toEqual(['agents.a.tool: unknown key; an agent takes readOnly, tools']);
+    expect(problems({ a: { tool: {} } })).toEqual(['agents.a.tool: unknown key; an agent takes readOnly, tools, parent, contentGuard, requirePurpose']);
     expect(problems([])).toEqual(['agents: must be an object mapping agent IDs to their settings']);
     expect(problems({ a: { readOnly: 'yes' } })).toEqual(['agents.a.readOnly: must be true or false']);
     expect(problems({ a: { tools: { crm_get_deal: 'maybe' } } })).toEqual([

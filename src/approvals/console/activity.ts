@@ -17,6 +17,9 @@ export interface ActivityRow {
   tool: string;
   /** One line: the tool's own summary of the (redacted) arguments, or `tool key=value …`. */
   summary: string;
+  /** The purpose and task the client sent with the call, when it did. */
+  purpose?: string;
+  task_id?: string;
   decision: string | null;
   outcome: Outcome;
   error_code: string | null;
@@ -95,6 +98,8 @@ export function foldCalls(records: readonly AuditRecord[], tools: ReadonlyMap<st
       user: first.user,
       tool: first.tool,
       summary: summarize(tools.get(first.tool), first.tool, args),
+      ...(first.purpose ? { purpose: first.purpose } : {}),
+      ...(first.task_id ? { task_id: first.task_id } : {}),
       decision,
       outcome: outcomeOf(last),
       error_code: last.error_code,

@@ -4,6 +4,7 @@
 import type { AgentsConfig } from '../../policy/config.js';
 import type { PolicyTool } from '../../policy/decide.js';
 import { decide } from '../../policy/decide.js';
+import { ancestorsOf } from '../../policy/config.js';
 import { revocationFor } from '../../policy/visibility.js';
 import { constraintSummary, explainLine } from '../../cli/commands/policy.js';
 import { DEMO_AGENT } from '../../sandbox/index.js';
@@ -53,6 +54,11 @@ export function agentView(
   const byTool = new Map(mine.filter((r) => r.tool !== null).map((r) => [r.tool!, r]));
   const revoked = { delegation: whole !== undefined, tools: [...byTool.keys()] };
   const cfg = Object.hasOwn(agents, agent) ? agents[agent] : undefined;
+  // A parent's revocations are its children's (agents.<id>.parent).
+  const ancestorsRevoked = (toolName: string) => Object.fromEntries(ancestorsOf(agents, agent).map((a) => {
+    const theirs = revocations.filter((r) => r.agent === a);
+    return [a, revocationFor({ delegation: theirs.some((r) => r.tool === null), tools: theirs.map((r) => r.tool).filter((x): x is string => x !== null) }, toolName)];
+  }));
   return {
     agent,
     configured: cfg !== undefined,
@@ -60,7 +66,7 @@ export function agentView(
     delegations: delegations.filter((d) => d.agent === agent).map((d) => ({ user: d.user, status: d.status })),
     revoked: whole ? { at: whole.revoked_at, by: whole.by } : null,
     capabilities: tools.map((tool) => {
-      const d = decide({ agents, agentId: agent, tool, now, revoked: revocationFor(revoked, tool.name) });
+      const d = decide({ agents, agentId: agent, tool, now, revoked: revocationFor(revoked, tool.name), ancestorsRevoked: ancestorsRevoked(tool.name) });
       const r = byTool.get(tool.name);
       return {
         tool: tool.name,

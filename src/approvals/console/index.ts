@@ -38,7 +38,7 @@ export interface ConsoleDeps {
 export type ConsoleRoute = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<boolean>;
 
 /** The paths `consoleRoutes` answers, and the one that changes state. */
-export const CONSOLE_PATHS = ['/api/activity', '/api/activity/hourly', '/api/agents', '/api/revoke'] as const;
+export const CONSOLE_PATHS = ['/api/activity', '/api/activity/hourly', '/api/activity/anomalies', '/api/agents', '/api/revoke'] as const;
 export const CONSOLE_WRITE_PATH = '/api/revoke';
 
 /** The console's routes over `deps`. */
@@ -68,6 +68,16 @@ export function consoleRoutes(deps: ConsoleDeps): ConsoleRoute {
       run: async (_req, url) => {
         if ([...url.searchParams.keys()].length > 0) throw new ConsoleError('invalid_query', 'this endpoint takes no parameters', 400);
         return hourlyActivity(deps.store, now());
+      },
+    },
+    '/api/activity/anomalies': {
+      method: 'GET',
+      // The banner: anomalies of the last 24 hours, newest first (records, never arguments).
+      run: async (_req, url) => {
+        if ([...url.searchParams.keys()].length > 0) throw new ConsoleError('invalid_query', 'this endpoint takes no parameters', 400);
+        const since = new Date(now().getTime() - 24 * 3600_000).toISOString();
+        const records = await deps.store.readAudit({ event: 'anomaly', since, order: 'desc', limit: 20 });
+        return { anomalies: records.map((r) => ({ ts: r.ts, agent: r.agent, signal: r.outcome, reason: r.reason, call_id: r.call_id })) };
       },
     },
     '/api/agents': {

@@ -8,7 +8,8 @@ const attr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').rep
 
 /** The tab bar; the Pending panel is the page's own list, wrapped as `#view-pending`. */
 export function consoleTabsHtml(): string {
-  return `<div class="tabs" role="tablist" aria-label="Console views">
+  return `<p id="anomaly-banner" class="notice err" role="alert"></p>
+<div class="tabs" role="tablist" aria-label="Console views">
 <button type="button" role="tab" id="tab-pending" aria-controls="view-pending" aria-selected="true" tabindex="0">Pending</button>
 <button type="button" role="tab" id="tab-activity" aria-controls="view-activity" aria-selected="false" tabindex="-1">Activity</button>
 <button type="button" role="tab" id="tab-agents" aria-controls="view-agents" aria-selected="false" tabindex="-1">Agents</button>
@@ -163,7 +164,7 @@ function renderCalls(calls) {
   for (const c of calls) {
     const tr = mk('tr'); tr.dataset.callId = c.call_id;
     const t = cell(tr, 'When', when(c.ts)); t.title = c.ts;
-    cell(tr, 'Agent', c.agent || '—'); cell(tr, 'Tool', c.tool); cell(tr, 'Summary', c.summary, 'wrap');
+    cell(tr, 'Agent', c.agent || '—'); cell(tr, 'Tool', c.tool); cell(tr, 'Summary', c.summary + (c.purpose ? ' — why: ' + c.purpose : '') + (c.task_id ? ' [task ' + c.task_id + ']' : ''), 'wrap');
     cell(tr, 'Decision', c.decision || '—'); cell(tr, 'Outcome', c.outcome, 'o-' + c.outcome); cell(tr, 'Error', c.error_code || '—');
     body.append(tr);
   }
@@ -295,8 +296,17 @@ $('confirm-yes').addEventListener('click', async () => {
 
 // ---- polling: the view in sight every 2 s (Pending refreshes itself)
 let busy = false, again = false;
+let lastAnomalies = '';
+async function refreshAnomalies() {
+  try {
+    const j = await getJson('/api/activity/anomalies');
+    const text = j.anomalies.length ? 'Anomalies in the last 24 hours: ' + j.anomalies.slice(0, 3).map((a) => when(a.ts) + ' ' + a.reason).join(' · ') + (j.anomalies.length > 3 ? ' · and ' + (j.anomalies.length - 3) + ' more' : '') : '';
+    if (text !== lastAnomalies) { lastAnomalies = text; $('anomaly-banner').textContent = text; }
+  } catch { /* the banner waits for the next tick */ }
+}
 async function tick() {
   if (busy) { again = true; return; } busy = true;
+  refreshAnomalies();
   try { if (current === 'activity') await refreshActivity(); else if (current === 'agents') await refreshAgents(false); else if (!filters.tool.options[1]) await refreshAgents(false); }
   finally { busy = false; if (again) { again = false; tick(); } }
 }

@@ -24,7 +24,7 @@ export interface AuditCliIo {
 }
 
 const USAGE = `usage: mandate audit verify [--checkpoint FILE]
-       mandate audit tail [--json] [--agent ID] [--tool NAME] [--user ID] [--event NAME | --refused] [--since ISO] [-n N (default 20)]
+       mandate audit tail [--json] [--agent ID] [--tool NAME] [--user ID] [--task ID] [--event NAME | --refused] [--since ISO] [-n N (default 20)]
        mandate audit export
        mandate audit show CALL_ID [--json]
        mandate audit checkpoint`;
@@ -130,12 +130,15 @@ export function formatAuditLine(r: AuditRecord): string {
       return `${head}  ${target}${forUser}  ${t(r.reason ?? 'expired')}  ${t(r.approval_id ?? '-')}  ${t(r.call_id)}`;
     case 'revoked':
       return `${head}  ${target}${r.user ? forUser : ' for every user'}  by ${t(r.approver ?? 'unknown')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
+    case 'anomaly':
+      return `${head}  ${t(r.agent ?? '-')}  ${t(r.outcome ?? '-')}: ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
     case 'config_changed':
       return `${head}  policy ${t(r.policy_version ?? '-')}  ${t(r.reason ?? '-')}  ${t(r.call_id)}`;
     default: {
       const outcome = t(r.outcome ?? '-') + (r.error_code ? ` (${t(r.error_code)})` : '');
       const account = r.account ? ` [${t(r.account)}]` : '';
-      return `${head}  ${target}${account}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}`;
+      const intent = (r.task_id ? `  task ${t(r.task_id)}` : '') + (r.purpose ? `  "${t(r.purpose)}"` : '');
+      return `${head}  ${target}${account}  ${t(r.decision ?? '-')}  ${outcome}  ${t(r.call_id)}${intent}`;
     }
   }
 }
@@ -155,6 +158,7 @@ async function tail(args: string[], io: AuditCliIo): Promise<number> {
       refused: { type: 'boolean' },
       since: { type: 'string' },
       lines: { type: 'string', short: 'n' },
+      task: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -168,13 +172,31 @@ async function tail(args: string[], io: AuditCliIo): Promise<number> {
     throw new UsageError(`--event must be one of ${AUDIT_EVENTS.join(', ')}`);
   }
   const event = values.refused ? REFUSAL_EVENTS : values.event;
-  const records = await withStore(io, (store) =>
-    store.readAudit({ agent: values.agent, tool: values.tool, user: values.user, event, since: values.since, order: 'desc', limit }),
-  );
+  const records = values.task === undefined
+    ? await withStore(io, (store) =>
+      store.readAudit({ agent: values.agent, tool: values.tool, user: values.user, event, since: values.since, order: 'desc', limit }))
+    : await withStore(io, (store) => taskRecords(store, values.task!, { agent: values.agent, tool: values.tool, user: values.user, event, since: values.since }, limit));
   records.reverse();
   if (records.length === 0 && !values.json) println(io.stderr, 'no audit records match');
   for (const r of records) println(io.stdout, values.json ? jsonLine(r) : formatAuditLine(r));
   return 0;
+}
+
+/**
+ * `--task ID`: the records of the calls of one task, newest first, at most `limit`: the
+ * records that name the task and every other record of those calls (a call's records all
+ * carry its task; this also finds the approval records of its approvals, by `approval_id`).
+ */
+async function taskRecords(store: Store, task: string, q: { agent?: string; tool?: string; user?: string; event?: string | readonly string[]; since?: string }, limit: number): Promise<AuditRecord[]> {
+  const events = q.event === undefined ? undefined : new Set(typeof q.event === 'string' ? [q.event] : q.event);
+  const out: AuditRecord[] = [];
+  for await (const r of store.scanAudit()) {
+    if (r.task_id !== task) continue;
+    if ((q.agent && r.agent !== q.agent) || (q.tool && r.tool !== q.tool) || (q.user && r.user !== q.user)) continue;
+    if ((events && !events.has(r.event)) || (q.since && r.ts < q.since)) continue;
+    out.push(r);
+  }
+  return out.slice(-limit).reverse();
 }
 
 async function exportJsonl(args: string[], io: AuditCliIo): Promise<number> {

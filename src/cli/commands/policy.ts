@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { AgentsConfig } from '../../policy/config.js';
 import type { Decision, PolicyTool } from '../../policy/decide.js';
 import { decide } from '../../policy/decide.js';
+import { ancestorsOf } from '../../policy/config.js';
 import { matchRule } from '../../policy/match.js';
 import type { Revocations } from '../../policy/visibility.js';
 import { revocationFor } from '../../policy/visibility.js';
@@ -95,7 +96,9 @@ export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
 
   const revoked = revocationFor(await io.revoked?.(agentId), tool.name);
   const now = io.now?.() ?? new Date();
-  const decision = decide({ agents: io.agents, agentId, tool, now, revoked, ...(callArgs ? { args: callArgs } : {}) });
+  const ancestors = ancestorsOf(io.agents, agentId);
+  const ancestorsRevoked = Object.fromEntries(await Promise.all(ancestors.map(async (a) => [a, revocationFor(await io.revoked?.(a), tool.name)] as const)));
+  const decision = decide({ agents: io.agents, agentId, tool, now, revoked, ancestorsRevoked, ...(callArgs ? { args: callArgs } : {}) });
   const known = Object.hasOwn(io.agents, agentId);
 
   if (values.json) {
@@ -104,6 +107,7 @@ export async function runPolicy(args: string[], io: PolicyIo): Promise<number> {
   }
   io.stdout.write(explainLine(agentId, tool.name, decision));
   if (!known) io.stdout.write(`  agent ${t(agentId)} is not in the config: the defaults apply\n`);
+  if (ancestors.length) io.stdout.write(`  chain: ${[agentId, ...ancestors].map((a) => t(a)).join(' → ')} (a child may do only what every parent may; the strictest link decides)\n`);
   const constraints = constraintSummary(io.agents, agentId, tool.name);
   if (constraints && decision.effect !== 'deny') {
     io.stdout.write(`  constraints: ${t(constraints)}${callArgs ? ' (checked against --args)' : ' (pass --args to check a call)'}\n`);
