@@ -16,8 +16,11 @@ export const REFUSAL_EVENTS = ['exchange_refused', 'token_refused', 'registratio
  * keep its actor chain and session), `evt_<ULID>` for `revoked`, `config_changed` and `anomaly`, a fresh
  * ULID for a refused attempt; their `tool` is the tool concerned, or '' for none.
  */
+/** The events of a tool call: every record with one of these carries the call's `call_id`. */
+export const CALL_EVENTS = ['received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed'] as const;
+
 export const AUDIT_EVENTS = [
-  'received', 'denied', 'approval_requested', 'approved', 'rejected', 'executed', 'failed',
+  ...CALL_EVENTS,
   'approval_decided', 'approval_expired', 'revoked', 'config_changed', 'anomaly', ...REFUSAL_EVENTS,
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];

@@ -107,7 +107,9 @@ describe('audit records of every path (default policy, approvals answered later)
   let reader: Agent;
   const calls: Called[] = [];
   beforeAll(async () => {
-    m = await startHttpMandate({ approvals: { waitSeconds: 0 }, agents: { reader: { readOnly: true } } });
+    // A pasted secret goes to a human here (not refused by the content guard), so the approval
+    // path's records show how arguments are redacted.
+    m = await startHttpMandate({ approvals: { waitSeconds: 0 }, agents: { reader: { readOnly: true }, 'demo-agent': { contentGuard: { secrets: 'approve' } } } });
     demo = await agentOn(m, 'demo-agent');
     reader = await agentOn(m, 'reader');
   });

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { expect } from 'vitest';
 import { ERROR_CODES } from '../../src/errors.js';
-import type { AuditRecord } from '../../src/audit/record.js';
+import { CALL_EVENTS, type AuditRecord } from '../../src/audit/record.js';
 import type { Store } from '../../src/store/types.js';
 import { CLI } from '../helpers/cli.js';
 
@@ -42,7 +42,9 @@ export function expectOk(result: unknown, label = ''): Record<string, any> {
 /** Every audit record, grouped by call_id, in chain order. */
 export async function recordsByCall(store: Store): Promise<Map<string, AuditRecord[]>> {
   const byCall = new Map<string, AuditRecord[]>();
+  const ofCall = new Set<string>(CALL_EVENTS);
   for await (const r of store.scanAudit()) {
+    if (!ofCall.has(r.event)) continue; // records of no call (decisions, revocations, anomalies…)
     const list = byCall.get(r.call_id) ?? [];
     list.push(r);
     byCall.set(r.call_id, list);
