@@ -97,7 +97,7 @@ export async function runServe(args: string[], io: CliIo): Promise<number> {
   const [first, ...more] = consoleLines(ui, io.home);
   println(io.stderr, `    Approvals:      ${first}`);
   for (const l of more) println(io.stderr, `                  ${l}`);
-  println(io.stderr, '                    (or: npx mandate approvals list · npx mandate approvals approve <id>)');
+  println(io.stderr, '                    (or: mandate approvals list · mandate approvals approve <id>; without an install: npx -y mandate-mcp approvals list)');
   println(io.stderr, '  Stop with Ctrl-C.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
