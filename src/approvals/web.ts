@@ -296,6 +296,11 @@ export async function startApprovalUi(store: Store, opts: ApprovalUiOptions): Pr
       return json(res, 500, { error: 'internal error; see the server log' });
     }
   });
+  // The page polls every second or two over kept-alive sockets. Node's 5 s idle timeout could
+  // close a socket just as the browser sends a decision or a revocation on it, and a browser
+  // does not resend a POST: keep idle sockets well past the page's own polling interval.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());

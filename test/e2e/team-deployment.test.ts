@@ -105,8 +105,11 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
   };
 
   beforeAll(async () => {
-    const proxyPort = await freePort();
-    url = `http://127.0.0.1:${proxyPort}/mcp`;
+    // The proxy listens first, on a port of its own choosing (a port reserved and released
+    // earlier could be taken by the time it listened); the instances' ports fill `ports` below.
+    proxy = stickyProxy(ports, (i) => alive[i]!);
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}/mcp`;
     for (let i = 0; i < 3; i++) {
       ports.push(await freePort());
       authzPorts.push(await freePort());
@@ -133,8 +136,6 @@ describe.skipIf(!PG_URL)('team deployment: three instances, one PostgreSQL store
       server: { authzPublicUrl: authz.origin, authzPort: authzPorts[i] },
     });
     for (let i = 0; i < 3; i++) await startInstance(i);
-    proxy = stickyProxy(ports, (i) => alive[i]!);
-    await new Promise<void>((r) => proxy.listen(proxyPort, '127.0.0.1', r));
     // The demo agent's delegation, as instance 0 provisioned it, redeemed at whichever instance the balancer picks.
     const secrets = await openSecretStore({ home: join(dir, 'home-0'), env: { MANDATE_SECRETS: 'file' } });
     const rt = await secrets.getPassword(secrets.service, SECRET_ACCOUNTS.delegation('demo-agent'));

@@ -111,7 +111,7 @@ describe.skipIf(!hasChromium)(`console views in headless Chromium (${CHROMIUM})`
     expect(await page.locator('#activity-rows img, #activity-rows b').count()).toBe(0);
 
     const bars = page.locator('#chart svg rect[data-agent]');
-    await expect.poll(() => bars.count()).toBe(2);
+    await expect.poll(() => bars.count(), { timeout: 10_000 }).toBe(2);
     expect(await page.locator('#chart svg').getAttribute('role')).toBe('img');
     expect(await page.locator('#chart-legend').textContent()).toBe('demo-agent (3)reader (2)');
     expect(await page.locator('#chart-desc').textContent()).toBe('5 calls in the last 24 hours: demo-agent 3, reader 2.');
@@ -122,16 +122,16 @@ describe.skipIf(!hasChromium)(`console views in headless Chromium (${CHROMIUM})`
   it('filters the calls by agent, tool and outcome', async () => {
     const rows = page.locator('#activity-rows tr');
     await page.getByLabel('Agent', { exact: true }).selectOption('reader');
-    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
     await page.getByLabel('Outcome', { exact: true }).selectOption('denied');
-    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1);
     expect(await rows.first().locator('td').nth(6).textContent()).toBe('read_only');
     await page.getByLabel('Agent', { exact: true }).selectOption('');
     await page.getByLabel('Outcome', { exact: true }).selectOption('');
     await page.getByLabel('Tool', { exact: true }).selectOption('crm_search_contacts');
-    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
     await page.getByLabel('Tool', { exact: true }).selectOption('calendar_delete_event');
-    await expect.poll(() => page.locator('#activity-empty').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('#activity-empty').isVisible(), { timeout: 10_000 }).toBe(true);
     await page.getByLabel('Tool', { exact: true }).selectOption('');
   });
 
@@ -161,9 +161,11 @@ describe.skipIf(!hasChromium)(`console views in headless Chromium (${CHROMIUM})`
     await dialog.waitFor();
     await page.keyboard.press('Shift+Tab'); // from Cancel back to Revoke
     expect(await focused()).toBe('confirm-yes');
+    const revoked = page.waitForResponse((r) => r.url().endsWith('/api/revoke'));
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('#agents-notice').textContent()).toBe('Revoked crm_search_contacts for demo-agent; its next call is refused.');
-    await expect.poll(() => row.locator('td').nth(2).textContent()).toBe('deny');
+    expect((await revoked).status()).toBe(200);
+    await expect.poll(() => page.locator('#agents-notice').textContent(), { timeout: 10_000 }).toBe('Revoked crm_search_contacts for demo-agent; its next call is refused.');
+    await expect.poll(() => row.locator('td').nth(2).textContent(), { timeout: 10_000 }).toBe('deny');
     expect(await row.locator('td').nth(4).textContent()).toBe(`revoked by ${APPROVER}`);
     expect(await store().isRevoked({ agent: 'demo-agent', tool: 'crm_search_contacts' })).toEqual({ scope: 'tool' });
     expect((await store().listRevocations())[0]).toMatchObject({ agent: 'demo-agent', tool: 'crm_search_contacts', by: APPROVER });
@@ -181,7 +183,7 @@ describe.skipIf(!hasChromium)(`console views in headless Chromium (${CHROMIUM})`
     const card = page.locator('section.agent[data-agent="reader"]');
     await card.getByRole('button', { name: 'Revoke the whole delegation to reader' }).click();
     await page.getByRole('button', { name: 'Revoke delegation' }).click();
-    await expect.poll(() => card.locator('.revoked-note').count()).toBe(1);
+    await expect.poll(() => card.locator('.revoked-note').count(), { timeout: 10_000 }).toBe(1);
     expect(await card.locator('.revoked-note').textContent()).toMatch(new RegExp(`^Delegation revoked .* by ${APPROVER}$`));
     expect(await card.getByRole('button').count()).toBe(0);
     expect(sc(await callAs(reader, 'crm_search_contacts', { query: 'a' })).error.code).toBe('delegation_revoked');
