@@ -3,7 +3,9 @@
 // names it instead of crashing.
 import { RECORD_FIELDS } from '../audit/record.js';
 import type { AuditRecord } from '../audit/record.js';
-import type { Approval, Delegation, Revocation } from './types.js';
+import { ulid } from 'ulid';
+import { isoField, toIso } from './checks.js';
+import type { Approval, Delegation, NewApproval, Revocation } from './types.js';
 
 function parseJson(text: string | null): unknown {
   if (text === null) return null;
@@ -30,6 +32,30 @@ export function auditFromText(text: string, hash: string): AuditRecord {
 export type ApprovalRow = Omit<Approval, 'args'> & { args: string };
 
 /** Row to approval (args parsed back from JSON). */
+/** The row of a new, pending approval (both backends insert exactly this). */
+export function newApprovalRow(a: NewApproval): ApprovalRow {
+  return {
+    approval_id: a.approval_id ?? ulid(),
+    call_id: a.call_id,
+    user: a.user,
+    agent: a.agent,
+    client: a.client ?? null,
+    tool: a.tool,
+    args_digest: a.args_digest,
+    args: JSON.stringify(a.args ?? null),
+    summary: a.summary,
+    status: 'pending',
+    created_at: a.created_at === undefined ? toIso(undefined) : isoField(a.created_at, 'created_at'),
+    expires_at: isoField(a.expires_at, 'expires_at'),
+    decided_at: null,
+    approver: null,
+    channel: null,
+    reason: null,
+    used_at: null,
+    receipt: null,
+  };
+}
+
 export function approvalFromRow(row: ApprovalRow): Approval {
   // 'web' was the loopback page's channel before the console's methods were named.
   const channel = (row.channel as string | null) === 'web' ? 'console' : row.channel;

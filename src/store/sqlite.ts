@@ -9,14 +9,13 @@
 import { closeSync, existsSync, fsync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ulid } from 'ulid';
 import { GENESIS_HASH, sealRecord } from '../audit/record.js';
 import { approvalExpiredInput, revokedInput } from '../audit/events.js';
 import type { AuditInput, AuditLink, AuditRecord, NormalizedAuditInput } from '../audit/record.js';
 import { StoreError } from './errors.js';
 import { checkRate, isoField, normalizeAll, toIso } from './checks.js';
 import { MIGRATIONS, migrate } from './migrations.js';
-import { approvalFromRow, auditFromText, delegationFromRow, revocationFromRow } from './rows.js';
+import { approvalFromRow, newApprovalRow, auditFromText, delegationFromRow, revocationFromRow } from './rows.js';
 import type { ApprovalRow, DelegationRow, RevocationRow } from './rows.js';
 import type {
   AppendAuditOptions,
@@ -381,26 +380,7 @@ class SqliteStoreImpl implements SqliteStore {
   // ---------------------------------------------------------------- approvals
 
   async createApproval(a: NewApproval): Promise<Approval> {
-    const row: ApprovalRow = {
-      approval_id: a.approval_id ?? ulid(),
-      call_id: a.call_id,
-      user: a.user,
-      agent: a.agent,
-      client: a.client ?? null,
-      tool: a.tool,
-      args_digest: a.args_digest,
-      args: JSON.stringify(a.args ?? null),
-      summary: a.summary,
-      status: 'pending',
-      created_at: a.created_at === undefined ? toIso(undefined) : isoField(a.created_at, 'created_at'),
-      expires_at: isoField(a.expires_at, 'expires_at'),
-      decided_at: null,
-      approver: null,
-      channel: null,
-      reason: null,
-      used_at: null,
-      receipt: null,
-    };
+    const row = newApprovalRow(a);
     this.write(() => {
       if (this.st('SELECT 1 FROM approvals WHERE approval_id = ?').get(row.approval_id)) {
         throw new StoreError('invalid', `approval ${row.approval_id} already exists`);

@@ -247,6 +247,9 @@ describe('audit records of every path (default policy, approvals answered later)
     const all = JSON.stringify(await m.runtime.services.store.readAudit());
     for (const t of tokens) expect(all.includes(t), `a token in the trail: ${t.slice(0, 12)}…`).toBe(false);
     expect(new Set(calls.map((c) => c.callId)).size).toBe(calls.length);
+    // Sandbox calls act in no provider account: the optional `account` field is absent (and unhashed).
+    const withAccount = (await m.runtime.services.store.readAudit()).filter((r) => Object.hasOwn(r, 'account'));
+    expect(withAccount.map((r) => r.call_id)).toEqual([]);
     await verifyWithCli(m);
   });
 });

@@ -2,11 +2,10 @@
 // transaction (neither exists without the other). Consuming is one UPDATE whose WHERE names
 // `status = 'approved'` itself, so of two instances racing for the same approval the second
 // re-checks the row after the first commits, finds it `used`, and gets nothing.
-import { ulid } from 'ulid';
 import { approvalExpiredInput } from '../../audit/events.js';
 import { StoreError } from '../errors.js';
-import { isoField, normalizeAll, toIso } from '../checks.js';
-import { approvalFromRow } from '../rows.js';
+import { normalizeAll, toIso } from '../checks.js';
+import { approvalFromRow, newApprovalRow } from '../rows.js';
 import type { ApprovalRow } from '../rows.js';
 import type { Approval, ApprovalDecision, ApprovalStatus, ApprovalStore, ConsumeQuery, NewApproval } from '../types.js';
 import { appendInTx } from './audit.js';
@@ -16,26 +15,7 @@ export class PgApprovals implements ApprovalStore {
   constructor(private readonly db: Db) {}
 
   async createApproval(a: NewApproval): Promise<Approval> {
-    const row: ApprovalRow = {
-      approval_id: a.approval_id ?? ulid(),
-      call_id: a.call_id,
-      user: a.user,
-      agent: a.agent,
-      client: a.client ?? null,
-      tool: a.tool,
-      args_digest: a.args_digest,
-      args: JSON.stringify(a.args ?? null),
-      summary: a.summary,
-      status: 'pending',
-      created_at: a.created_at === undefined ? toIso(undefined) : isoField(a.created_at, 'created_at'),
-      expires_at: isoField(a.expires_at, 'expires_at'),
-      decided_at: null,
-      approver: null,
-      channel: null,
-      reason: null,
-      used_at: null,
-      receipt: null,
-    };
+    const row = newApprovalRow(a);
     const { rowCount } = await this.db.query(
       `INSERT INTO approvals (approval_id, call_id, "user", agent, client, tool, args_digest, args, summary, status, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (approval_id) DO NOTHING`,
